@@ -119,10 +119,14 @@ static void auth_handle(struct ipc_msg *msg)
 	switch (msg->hdr.type) {
 	case IPC_MSG_AUTH_CONFIG: {
 		char *service = NULL;
+		uint8_t level;
 		if (!ipc_get_str(&r, 256, &service) ||
 		    !ipc_get_u32(&r, &penalty_base_ms) ||
-		    !ipc_get_u32(&r, &penalty_max_ms) || !ipc_reader_done(&r))
+		    !ipc_get_u32(&r, &penalty_max_ms) ||
+		    !ipc_get_u8(&r, &level) || level > LOG_LEVEL_DEBUG ||
+		    !ipc_reader_done(&r))
 			fatal("malformed AUTH_CONFIG from master");
+		log_set_level((enum log_level)level);
 		free(auth_service);
 		auth_service = service;
 		return;

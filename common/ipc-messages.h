@@ -21,8 +21,8 @@ enum ipc_msg_type {
 	/* master -> login: settings; first message, again on reload.
 	 * u32 max_line, u32 idle_timeout_s, u32 max_bad_commands,
 	 * u32 max_connections, str chroot_dir, u32 uid, u32 gid,
-	 * u8 dev_mode (no chroot or uid change). chroot and ids are used
-	 * once, at LOGIN_START. */
+	 * u8 dev_mode (no chroot or uid change), u8 log_level. chroot and
+	 * ids are used once, at LOGIN_START. */
 	IPC_MSG_LOGIN_CONFIG = 10,
 	/* master -> login (fd): a listening socket. u8 tls, str label */
 	IPC_MSG_LOGIN_LISTENER = 11,
@@ -44,7 +44,7 @@ enum ipc_msg_type {
 	IPC_MSG_SESSION_GONE = 16,
 
 	/* master -> auth: settings. str pam_service, u32 penalty_base_ms,
-	 * u32 penalty_max_ms */
+	 * u32 penalty_max_ms, u8 log_level */
 	IPC_MSG_AUTH_CONFIG = 20,
 	/* master -> auth: session = master's request id.
 	 * bytes user, bytes password, str remote address */
@@ -58,7 +58,8 @@ enum ipc_msg_type {
 	 * before anything else; the worker drops privileges after it.
 	 * str user, u32 uid, u32 gid, u32 ngroups, ngroups x u32,
 	 * str store_dir (absolute), u32 linger_s, u32 max_line,
-	 * u32 idle_timeout_s, u32 max_bad_commands, u8 dev_mode */
+	 * u32 idle_timeout_s, u32 max_bad_commands, u8 dev_mode,
+	 * u8 log_level */
 	IPC_MSG_WORKER_INIT = 30,
 	/* master -> worker (fd): a new session. session = master's id.
 	 * str tag, u8 tls, u32 enabled caps, str remote, str local,

@@ -406,7 +406,8 @@ static int ipc_receive_into(int fd, uint8_t *buf, size_t size,
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
-		*error_r = strerror(errno);
+		*error_r = errno == ECONNRESET ? "peer closed the channel" :
+						 strerror(errno);
 		return -1;
 	}
 	if (n == 0) {

@@ -59,7 +59,7 @@ static void worker_init(struct ipc_reader *r)
 {
 	char *user = NULL, *dir = NULL;
 	uint32_t uid, gid, ngroups;
-	uint8_t dev;
+	uint8_t dev, level;
 	gid_t groups[IPC_MAX_GROUPS];
 	if (!ipc_get_str(r, IPC_MAX_USER, &user) || !ipc_get_u32(r, &uid) ||
 	    !ipc_get_u32(r, &gid) || !ipc_get_u32(r, &ngroups) ||
@@ -76,8 +76,10 @@ static void worker_init(struct ipc_reader *r)
 	    !ipc_get_u32(r, &worker.settings.max_line) ||
 	    !ipc_get_u32(r, &worker.settings.idle_timeout_s) ||
 	    !ipc_get_u32(r, &worker.settings.max_bad_commands) ||
-	    !ipc_get_u8(r, &dev) || !ipc_reader_done(r))
+	    !ipc_get_u8(r, &dev) || !ipc_get_u8(r, &level) ||
+	    level > LOG_LEVEL_DEBUG || !ipc_reader_done(r))
 		fatal("malformed WORKER_INIT");
+	log_set_level((enum log_level)level);
 	worker.user = user;
 	static char role[IPC_MAX_USER + 16];
 	snprintf(role, sizeof(role), "worker/%s", user);

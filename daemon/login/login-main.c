@@ -80,17 +80,19 @@ static bool login_read_config(struct ipc_reader *r)
 	struct login_settings s;
 	char *dir = NULL;
 	uint32_t uid, gid;
-	uint8_t dev;
+	uint8_t dev, level;
 	if (!ipc_get_u32(r, &s.max_line) || !ipc_get_u32(r, &s.idle_timeout_s) ||
 	    !ipc_get_u32(r, &s.max_bad_commands) ||
 	    !ipc_get_u32(r, &s.max_connections) ||
 	    !ipc_get_str(r, IPC_MAX_PATH, &dir) || !ipc_get_u32(r, &uid) ||
 	    !ipc_get_u32(r, &gid) || !ipc_get_u8(r, &dev) ||
+	    !ipc_get_u8(r, &level) || level > LOG_LEVEL_DEBUG ||
 	    !ipc_reader_done(r)) {
 		free(dir);
 		return false;
 	}
 	login.settings = s;
+	log_set_level((enum log_level)level);
 	if (!login.started) {
 		free(drop_chroot);
 		drop_chroot = dir;

@@ -146,8 +146,10 @@ static void login_send_credentials(struct login_conn *c, const char *tag,
 {
 	struct buf f;
 	buf_init(&f);
+	/* tag may be c->auth_tag itself (the SASL continuation). */
+	char *tag_copy = xstrdup(tag);
 	free(c->auth_tag);
-	c->auth_tag = xstrdup(tag);
+	c->auth_tag = tag_copy;
 	ipc_frame_begin(&f, IPC_MSG_AUTH_REQUEST, c->id);
 	ipc_put_str(&f, mech);
 	ipc_put_bytes(&f, authzid, authzid_len);

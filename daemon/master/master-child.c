@@ -90,6 +90,9 @@ static void child_exec(int ipc_fd, int log_fd, enum master_role role,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Own session: a Ctrl-C on the master's terminal reaches only the
+	 * master, which then shuts its children down in order. */
+	setsid();
 	int null_fd = open("/dev/null", O_RDWR);
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
 	    dup2(log_fd, 2) < 0 || dup2(ipc_fd, POSTERN_IPC_FD) < 0)
@@ -399,6 +402,7 @@ void master_send_login_config(struct master_child *c)
 	ipc_put_u32(&f, master.login_uid);
 	ipc_put_u32(&f, master.login_gid);
 	ipc_put_u8(&f, master.dev_mode ? 1 : 0);
+	ipc_put_u8(&f, (uint8_t)master.cfg.log_level);
 	ipc_frame_end(&f, false);
 	master_child_send(c, &f, -1);
 	buf_free(&f);
@@ -412,6 +416,7 @@ void master_send_auth_config(struct master_child *c)
 	ipc_put_str(&f, master.cfg.pam_service);
 	ipc_put_u32(&f, master.cfg.auth_penalty_base_ms);
 	ipc_put_u32(&f, master.cfg.auth_penalty_max_ms);
+	ipc_put_u8(&f, (uint8_t)master.cfg.log_level);
 	ipc_frame_end(&f, false);
 	master_child_send(c, &f, -1);
 	buf_free(&f);

@@ -84,6 +84,7 @@ static void master_worker_send_init(struct master_worker *w, const char *dir)
 	ipc_put_u32(&f, master.cfg.imap_idle_timeout);
 	ipc_put_u32(&f, master.cfg.max_bad_commands);
 	ipc_put_u8(&f, master.dev_mode ? 1 : 0);
+	ipc_put_u8(&f, (uint8_t)master.cfg.log_level);
 	ipc_frame_end(&f, false);
 	master_child_send(w->child, &f, -1);
 	buf_free(&f);
