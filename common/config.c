@@ -32,6 +32,8 @@ void config_init_defaults(struct postern_config *cfg)
 	cfg->auth_penalty_max_ms = 15000;
 	cfg->imap_idle_timeout = 30 * 60;
 	cfg->first_valid_uid = 1000;
+	cfg->tls_priority = xstrdup(CONFIG_DEFAULT_TLS_PRIORITY);
+	cfg->plaintext_auth = CONFIG_PLAINTEXT_AUTH_LOOPBACK;
 	const char *err;
 	(void)config_parse_listen("*:143", &cfg->listen[0], &err);
 	cfg->listen_count = 1;
@@ -43,6 +45,9 @@ void config_free(struct postern_config *cfg)
 	free(cfg->run_dir);
 	free(cfg->pam_service);
 	free(cfg->login_user);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->tls_priority);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -193,6 +198,12 @@ static int config_set(struct postern_config *cfg, bool *listen_seen,
 			cfg->listen_count = 0;
 			*listen_seen = true;
 		}
+		if (value[0] == '\0') {
+			/* "listen =": no plaintext listener (a server that
+			 * speaks only implicit TLS). */
+			cfg->listen_count = 0;
+			return 0;
+		}
 		if (cfg->listen_count == CONFIG_MAX_LISTEN) {
 			*error_r = "too many listen lines";
 			return -1;
@@ -200,6 +211,37 @@ static int config_set(struct postern_config *cfg, bool *listen_seen,
 		return config_parse_listen(value,
 					   &cfg->listen[cfg->listen_count++],
 					   error_r);
+	}
+	if (strcmp(key, "listen_tls") == 0) {
+		if (cfg->listen_tls_count == CONFIG_MAX_LISTEN) {
+			*error_r = "too many listen_tls lines";
+			return -1;
+		}
+		return config_parse_listen(
+			value, &cfg->listen_tls[cfg->listen_tls_count++],
+			error_r);
+	}
+	if (strcmp(key, "tls_cert") == 0)
+		return set_path(&cfg->tls_cert, value, error_r);
+	if (strcmp(key, "tls_key") == 0)
+		return set_path(&cfg->tls_key, value, error_r);
+	if (strcmp(key, "tls_priority") == 0) {
+		free(cfg->tls_priority);
+		cfg->tls_priority = xstrdup(value);
+		return 0;
+	}
+	if (strcmp(key, "plaintext_auth") == 0) {
+		if (strcmp(value, "no") == 0)
+			cfg->plaintext_auth = CONFIG_PLAINTEXT_AUTH_NO;
+		else if (strcmp(value, "loopback") == 0)
+			cfg->plaintext_auth = CONFIG_PLAINTEXT_AUTH_LOOPBACK;
+		else if (strcmp(value, "yes") == 0)
+			cfg->plaintext_auth = CONFIG_PLAINTEXT_AUTH_YES;
+		else {
+			*error_r = "expected no, loopback or yes";
+			return -1;
+		}
+		return 0;
 	}
 	if (strcmp(key, "mail_root") == 0)
 		return set_path(&cfg->mail_root, value, error_r);
@@ -300,7 +342,7 @@ int config_parse(struct postern_config *cfg, const char *name,
 			free(line);
 			return -1;
 		}
-		if (*value == '\0') {
+		if (*value == '\0' && strcmp(key, "listen") != 0) {
 			*error_r = config_error(name, lineno, "missing value",
 						key);
 			free(line);

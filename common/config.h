@@ -17,6 +17,20 @@
 
 #define CONFIG_MAX_LISTEN 16
 
+/* Where LOGIN and AUTHENTICATE are allowed without TLS. */
+enum config_plaintext_auth {
+	CONFIG_PLAINTEXT_AUTH_NO = 0,
+	CONFIG_PLAINTEXT_AUTH_LOOPBACK = 1,	/* only from 127/8, ::1 */
+	CONFIG_PLAINTEXT_AUTH_YES = 2,
+};
+
+/* Forward-secret key exchange and AEAD ciphers, TLS 1.2 and 1.3 only. */
+#define CONFIG_DEFAULT_TLS_PRIORITY \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-CCM:" \
+	"+AES-128-CCM:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-MAC-ALL:+AEAD:" \
+	"%SERVER_PRECEDENCE"
+
 struct config_listen {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -41,6 +55,14 @@ struct postern_config {
 	unsigned auth_penalty_max_ms;
 	unsigned imap_idle_timeout;	/* seconds, authenticated idle */
 	unsigned first_valid_uid;	/* lower uids (root, system) refused */
+	/* TLS (issue 5). An empty "listen =" clears the plaintext
+	 * listeners, for a server that speaks only implicit TLS. */
+	struct config_listen listen_tls[CONFIG_MAX_LISTEN];
+	size_t listen_tls_count;
+	char *tls_cert;			/* PEM, a chain allowed; NULL: none */
+	char *tls_key;
+	char *tls_priority;		/* GnuTLS priority string */
+	int plaintext_auth;		/* enum config_plaintext_auth */
 };
 
 void config_init_defaults(struct postern_config *cfg);

@@ -8,7 +8,7 @@
 #ifndef POSTERN_IPC_MESSAGES_H
 #define POSTERN_IPC_MESSAGES_H
 
-#define IPC_PROTOCOL_VERSION 1
+#define IPC_PROTOCOL_VERSION 2
 
 enum ipc_msg_type {
 	IPC_MSG_NONE = 0,
@@ -21,7 +21,8 @@ enum ipc_msg_type {
 	/* master -> login: settings; first message, again on reload.
 	 * u32 max_line, u32 idle_timeout_s, u32 max_bad_commands,
 	 * u32 max_connections, str chroot_dir, u32 uid, u32 gid,
-	 * u8 dev_mode (no chroot or uid change), u8 log_level. chroot and
+	 * u8 dev_mode (no chroot or uid change), u8 log_level,
+	 * u8 plaintext_auth (enum config_plaintext_auth). chroot and
 	 * ids are used once, at LOGIN_START. */
 	IPC_MSG_LOGIN_CONFIG = 10,
 	/* master -> login (fd): a listening socket. u8 tls, str label */
@@ -38,10 +39,19 @@ enum ipc_msg_type {
 	/* login -> master (fd): hand an authenticated session on.
 	 * Allowed only after AUTH_REPLY OK for that session.
 	 * str tag, u8 tls, u32 enabled caps, str remote, str local,
-	 * bytes client input already read after the LOGIN/AUTHENTICATE line */
+	 * bytes client input already read after the LOGIN/AUTHENTICATE line,
+	 * str tls ("TLS1.3/AES-256-GCM"; empty for plaintext). The fd is the
+	 * client socket, or for TLS the worker's end of a socketpair the
+	 * login process proxies plaintext over. */
 	IPC_MSG_SESSION_HANDOFF = 15,
 	/* login -> master: the session ended before hand-off (frees state). */
 	IPC_MSG_SESSION_GONE = 16,
+	/* master -> login: TLS credentials, after LOGIN_CONFIG and before
+	 * LOGIN_START; again on reload (new connections use the new ones).
+	 * bytes certificate chain PEM, bytes private key PEM, str priority.
+	 * Not sent when TLS is not configured. The login process wipes the
+	 * PEM bytes once GnuTLS has loaded them. */
+	IPC_MSG_LOGIN_TLS = 17,
 
 	/* master -> auth: settings. str pam_service, u32 penalty_base_ms,
 	 * u32 penalty_max_ms, u8 log_level */
@@ -104,5 +114,7 @@ enum ipc_auth_result {
 #define IPC_MAX_TAG 1024
 #define IPC_MAX_PATH 4096
 #define IPC_MAX_GROUPS 256
+#define IPC_MAX_TLS_INFO 64
+#define IPC_MAX_TLS_PRIORITY 1024
 
 #endif

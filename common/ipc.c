@@ -26,6 +26,7 @@ static bool ipc_type_known(uint16_t type)
 	case IPC_MSG_AUTH_REPLY:
 	case IPC_MSG_SESSION_HANDOFF:
 	case IPC_MSG_SESSION_GONE:
+	case IPC_MSG_LOGIN_TLS:
 	case IPC_MSG_AUTH_CONFIG:
 	case IPC_MSG_AUTH_CHECK:
 	case IPC_MSG_AUTH_RESULT:
@@ -248,20 +249,24 @@ bool ipc_reader_done(struct ipc_reader *r)
 	return !r->failed && r->off == r->len;
 }
 
+/* An AF_UNIX datagram must fit in the sender's SO_SNDBUF, whose default
+ * (wmem_default, 208 KiB) is below IPC_MAX_FRAME: without this a full-size
+ * frame fails with EMSGSIZE. The kernel doubles the value, so two full
+ * frames fit and the cap (wmem_max) is not hit on a stock system. */
+static void ipc_fit_max_frame(int fd)
+{
+	int sndbuf = IPC_MAX_FRAME;
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+				 sizeof(sndbuf));
+}
+
 void ipc_channel_init(struct ipc_channel *ch, int fd)
 {
 	memset(ch, 0, sizeof(*ch));
 	ch->fd = fd;
 	ch->rxbuf = xmalloc(IPC_MAX_FRAME + 1);
-	/* An AF_UNIX datagram must fit in the sender's SO_SNDBUF, whose
-	 * default (wmem_default, 208 KiB) is below IPC_MAX_FRAME: without
-	 * this a full-size frame fails with EMSGSIZE. The kernel doubles the
-	 * value, so two full frames fit and the cap (wmem_max) is not hit on
-	 * a stock system. */
-	int sndbuf = IPC_MAX_FRAME;
-	if (fd >= 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
-				 sizeof(sndbuf));
+	ipc_fit_max_frame(fd);
 }
 
 void ipc_channel_close(struct ipc_channel *ch)
@@ -442,6 +447,7 @@ int ipc_channel_recv(struct ipc_channel *ch, struct ipc_msg *msg_r,
 
 int ipc_send_blocking(int fd, struct buf *frame, int pass_fd)
 {
+	ipc_fit_max_frame(fd);
 	ssize_t n = ipc_sendmsg(fd, frame->data, frame->len, pass_fd);
 	return n == (ssize_t)frame->len ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #include "login.h"
 
 #include "../../common/child.h"
+#include "../../common/config.h"
 #include "../../common/ipc-messages.h"
 #include "../../common/log.h"
 #include "../../common/privdrop.h"
@@ -87,6 +88,8 @@ static bool login_read_config(struct ipc_reader *r)
 	    !ipc_get_str(r, IPC_MAX_PATH, &dir) || !ipc_get_u32(r, &uid) ||
 	    !ipc_get_u32(r, &gid) || !ipc_get_u8(r, &dev) ||
 	    !ipc_get_u8(r, &level) || level > LOG_LEVEL_DEBUG ||
+	    !ipc_get_u8(r, &s.plaintext_auth) ||
+	    s.plaintext_auth > CONFIG_PLAINTEXT_AUTH_YES ||
 	    !ipc_reader_done(r)) {
 		free(dir);
 		return false;
@@ -103,6 +106,37 @@ static bool login_read_config(struct ipc_reader *r)
 		free(dir);
 	}
 	return true;
+}
+
+/* New credentials serve new connections; sessions keep a reference to the
+ * ones they started with. The PEM bytes, the private key among them, are
+ * wiped from the receive buffer once GnuTLS holds its own copy. */
+static void login_read_tls(struct ipc_msg *msg, struct ipc_reader *r)
+{
+	const uint8_t *cert, *key;
+	size_t cert_len, key_len;
+	char *priority = NULL, *error = NULL;
+	if (!ipc_get_bytes(r, &cert, &cert_len) ||
+	    !ipc_get_bytes(r, &key, &key_len) ||
+	    !ipc_get_str(r, IPC_MAX_TLS_PRIORITY, &priority) ||
+	    !ipc_reader_done(r))
+		fatal("malformed LOGIN_TLS from master");
+	struct tls_creds *creds = tls_creds_new(cert, cert_len, key, key_len,
+						priority, &error);
+	explicit_bzero((void *)msg->payload, msg->hdr.length);
+	free(priority);
+	if (creds == NULL) {
+		/* The master checked the same bytes with the same library. */
+		if (!login.started)
+			fatal("TLS credentials: %s", error);
+		log_error("TLS credentials: %s; keeping the previous ones",
+			  error);
+		free(error);
+		return;
+	}
+	tls_creds_unref(login.tls_creds);
+	login.tls_creds = creds;
+	log_debug("TLS credentials loaded");
 }
 
 static void login_handle_master_msg(struct ipc_msg *msg)
@@ -124,11 +158,16 @@ static void login_handle_master_msg(struct ipc_msg *msg)
 		free(label);
 		fcntl(msg->fd, F_SETFL, fcntl(msg->fd, F_GETFL) | O_NONBLOCK);
 		listeners[listener_count].fd = msg->fd;
+		if (tls != 0 && login.tls_creds == NULL)
+			fatal("TLS listener without TLS credentials");
 		listeners[listener_count].tls = tls != 0;
 		listener_count++;
 		msg->fd = -1;
 		return;
 	}
+	case IPC_MSG_LOGIN_TLS:
+		login_read_tls(msg, &r);
+		return;
 	case IPC_MSG_LOGIN_START:
 		login_start();
 		return;
@@ -186,6 +225,9 @@ static void login_master_ready(void *ctx, uint32_t events)
 int login_main(void)
 {
 	child_init("login");
+	/* Before the sandbox: GnuTLS's global state (random generator,
+	 * crypto back-end detection) is set up here, once. */
+	tls_global_init();
 	login.loop = event_loop_new();
 	login.next_id = 1;
 	ipc_channel_init(&login.master, POSTERN_IPC_FD);

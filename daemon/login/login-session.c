@@ -6,11 +6,13 @@
 #include "login.h"
 
 #include "../../common/base64.h"
+#include "../../common/config.h"
 #include "../../common/imap-capability.h"
 #include "../../common/ipc-messages.h"
 #include "../../common/log.h"
 #include "../../common/sasl-plain.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +27,14 @@
 static void login_conn_process(struct login_conn *c);
 static void login_conn_update_io(struct login_conn *c);
 
-static void login_conn_free(struct login_conn *c)
+void login_conn_free(struct login_conn *c)
 {
 	event_timer_cancel(login.loop, c->timer);
+	if (c->proxy != NULL)
+		login_proxy_free(c);
 	if (c->net.fd >= 0)
 		event_del_fd(login.loop, c->net.fd);
+	tls_session_free(c->tls_session);
 	net_conn_close(&c->net);
 	if (c->parser != NULL) {
 		imap_parser_wipe(c->parser);
@@ -71,6 +76,13 @@ static void login_conn_timeout(void *ctx)
 		login_conn_destroy(c);
 		return;
 	}
+	if (c->state == LOGIN_CONN_HANDSHAKE) {
+		/* No TLS yet, so no way to say BYE. */
+		log_msg(LOG_LEVEL_INFO, c->id, "TLS handshake timeout from %s",
+			c->remote);
+		login_conn_destroy(c);
+		return;
+	}
 	log_msg(LOG_LEVEL_INFO, c->id, "idle timeout before login from %s",
 		c->remote);
 	net_conn_write_str(&c->net, "* BYE Idle timeout, closing\r\n");
@@ -94,6 +106,27 @@ static void login_conn_close_with(struct login_conn *c, const char *line)
 
 static void login_conn_handoff(struct login_conn *c)
 {
+	/* Plaintext: the client socket itself goes to the worker. TLS: the
+	 * session stays here and the worker gets one end of a socketpair
+	 * (ARCHITECTURE; kTLS is not available on the build machines). */
+	int sv[2] = { -1, -1 };
+	char tls_info[IPC_MAX_TLS_INFO] = "";
+	if (c->tls_session != NULL) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+			       SOCK_CLOEXEC, 0, sv) < 0) {
+			log_error("socketpair: %s", strerror(errno));
+			struct buf g;
+			buf_init(&g);
+			ipc_frame_begin(&g, IPC_MSG_SESSION_GONE, c->id);
+			ipc_frame_end(&g, false);
+			login_send_master(&g, -1);
+			buf_free(&g);
+			c->state = LOGIN_CONN_COMMANDS;	/* GONE is sent */
+			login_conn_close_with(c, "* BYE [UNAVAILABLE] Server error, try later\r\n");
+			return;
+		}
+		tls_session_describe(c->tls_session, tls_info, sizeof(tls_info));
+	}
 	struct buf f;
 	buf_init(&f);
 	ipc_frame_begin(&f, IPC_MSG_SESSION_HANDOFF, c->id);
@@ -103,7 +136,17 @@ static void login_conn_handoff(struct login_conn *c)
 	ipc_put_str(&f, c->remote);
 	ipc_put_str(&f, c->local);
 	ipc_put_bytes(&f, c->net.in.data, c->net.in.len);
+	ipc_put_str(&f, tls_info);
 	ipc_frame_end(&f, true);
+	if (c->tls_session != NULL) {
+		/* The worker's end belongs to the IPC queue now. */
+		login_send_master(&f, sv[1]);
+		buf_wipe(&f);
+		log_msg(LOG_LEVEL_INFO, c->id, "handed off to the worker "
+			"through the TLS proxy (%s)", tls_info);
+		login_proxy_start(c, sv[0]);
+		return;
+	}
 	event_del_fd(login.loop, c->net.fd);
 	/* The fd now belongs to the IPC queue, which closes our copy. */
 	login_send_master(&f, c->net.fd);
@@ -113,17 +156,65 @@ static void login_conn_handoff(struct login_conn *c)
 	login_conn_free(c);
 }
 
+/* Client I/O, through TLS once it is on. */
+static void login_conn_read(struct login_conn *c, size_t max_in)
+{
+	if (c->tls_session == NULL) {
+		net_conn_read(&c->net, max_in);
+		return;
+	}
+	const char *error = NULL;
+	tls_conn_read(c->tls_session, &c->net, max_in, &error);
+	if (c->net.failed)
+		log_msg(LOG_LEVEL_INFO, c->id, "TLS error from %s: %s",
+			c->remote, error != NULL ? error : "unknown");
+}
+
+static bool login_conn_flush(struct login_conn *c)
+{
+	if (c->tls_session == NULL || c->state == LOGIN_CONN_STARTTLS)
+		return net_conn_flush(&c->net);
+	return tls_conn_flush(c->tls_session, &c->net, NULL);
+}
+
+static void login_conn_handshake(struct login_conn *c);
+
+/* RFC 9051 6.2.1: the OK is out; TLS starts now. Whatever the client
+ * sent after the STARTTLS line was sent before TLS and is thrown away,
+ * so a man in the middle cannot inject commands that would run inside
+ * the TLS session (CVE-2011-0411). Reading stopped at that line, so the
+ * bytes are all in our buffer or still in the socket, where they reach
+ * GnuTLS as a malformed handshake. */
+static void login_conn_start_tls(struct login_conn *c)
+{
+	if (c->net.in.len > 0) {
+		log_msg(LOG_LEVEL_INFO, c->id, "discarded %zu bytes pipelined "
+			"after STARTTLS by %s", c->net.in.len, c->remote);
+		explicit_bzero(c->net.in.data, c->net.in.len);
+		buf_clear(&c->net.in);
+	}
+	imap_parser_wipe(c->parser);
+	c->tls_session = tls_session_new(login.tls_creds, c->net.fd);
+	c->state = LOGIN_CONN_HANDSHAKE;
+	login_conn_arm_timer(c, login.settings.idle_timeout_s * 1000ull);
+	login_conn_handshake(c);
+}
+
 /* Reading stops while the master decides and during hand-off, so what
  * the client pipelined stays in the socket or our buffer and reaches the
  * worker in order. Writing is asked for only while output is queued. */
 static void login_conn_update_io(struct login_conn *c)
 {
-	bool flushed = net_conn_flush(&c->net);
+	if (c->state == LOGIN_CONN_PROXY || c->state == LOGIN_CONN_HANDSHAKE)
+		return;		/* they manage their own events */
+	bool flushed = login_conn_flush(c);
 	if (c->net.failed) {
 		login_conn_destroy(c);
 		return;
 	}
 	if (flushed && c->state == LOGIN_CONN_CLOSING) {
+		if (c->tls_session != NULL)
+			tls_session_bye(c->tls_session);
 		shutdown(c->net.fd, SHUT_WR);
 		login_conn_destroy(c);
 		return;
@@ -132,10 +223,73 @@ static void login_conn_update_io(struct login_conn *c)
 		login_conn_handoff(c);
 		return;
 	}
+	if (flushed && c->state == LOGIN_CONN_STARTTLS) {
+		login_conn_start_tls(c);
+		return;
+	}
 	bool reading = c->state == LOGIN_CONN_COMMANDS ||
 		       c->state == LOGIN_CONN_SASL_LINE;
 	uint32_t ev = (reading ? EPOLLIN : 0) | (flushed ? 0 : EPOLLOUT);
 	event_mod_fd(login.loop, c->net.fd, ev);
+}
+
+/* plaintext_auth: LOGIN and AUTHENTICATE send a password, so without TLS
+ * they are refused except where the operator allows it (RFC 9051 6.2.3,
+ * 7.1: LOGINDISABLED, PRIVACYREQUIRED). */
+static bool login_conn_auth_allowed(const struct login_conn *c)
+{
+	if (c->tls)
+		return true;
+	switch (login.settings.plaintext_auth) {
+	case CONFIG_PLAINTEXT_AUTH_YES:
+		return true;
+	case CONFIG_PLAINTEXT_AUTH_LOOPBACK:
+		return c->loopback;
+	default:
+		return false;
+	}
+}
+
+/* STARTTLS only before TLS (RFC 9051 6.2.1); AUTH= only where a password
+ * may be sent, LOGINDISABLED elsewhere. */
+static const char *login_conn_capability(const struct login_conn *c)
+{
+	static char caps[160];
+	snprintf(caps, sizeof(caps), "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID%s%s",
+		 !c->tls && login.tls_creds != NULL ? " STARTTLS" : "",
+		 login_conn_auth_allowed(c) ? " AUTH=PLAIN" : " LOGINDISABLED");
+	return caps;
+}
+
+static void login_conn_privacy_required(struct login_conn *c, const char *tag)
+{
+	net_conn_printf(&c->net, "%s NO [PRIVACYREQUIRED] Plaintext "
+			"authentication is disabled: use STARTTLS or the TLS "
+			"port\r\n", tag);
+}
+
+static void login_cmd_starttls(struct login_conn *c,
+			       const struct imap_command *cmd)
+{
+	if (cmd->arg_count != 0) {
+		net_conn_printf(&c->net, "%s BAD STARTTLS takes no arguments\r\n",
+				cmd->tag);
+		c->bad_commands++;
+	} else if (c->tls_session != NULL) {
+		net_conn_printf(&c->net, "%s BAD TLS is already active\r\n",
+				cmd->tag);
+		c->bad_commands++;
+	} else if (login.tls_creds == NULL) {
+		net_conn_printf(&c->net, "%s BAD STARTTLS is not available\r\n",
+				cmd->tag);
+		c->bad_commands++;
+	} else {
+		net_conn_printf(&c->net, "%s OK Begin TLS negotiation now\r\n",
+				cmd->tag);
+		/* Stops the command loop: nothing after this line is read
+		 * in plaintext. */
+		c->state = LOGIN_CONN_STARTTLS;
+	}
 }
 
 static void login_send_credentials(struct login_conn *c, const char *tag,
@@ -181,6 +335,10 @@ static void login_cmd_login(struct login_conn *c, const struct imap_command *cmd
 		return;
 	}
 	const struct imap_arg *u = &cmd->args[0], *p = &cmd->args[1];
+	if (!login_conn_auth_allowed(c)) {
+		login_conn_privacy_required(c, cmd->tag);
+		return;
+	}
 	if (!login_credentials_sane(u->str, u->len, p->len)) {
 		net_conn_printf(&c->net,
 				"%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n",
@@ -235,6 +393,10 @@ static void login_cmd_authenticate(struct login_conn *c,
 		c->bad_commands++;
 		return;
 	}
+	if (!login_conn_auth_allowed(c)) {
+		login_conn_privacy_required(c, cmd->tag);
+		return;
+	}
 	if (strcasecmp(cmd->args[0].str, "PLAIN") != 0) {
 		net_conn_printf(&c->net,
 				"%s NO Unsupported authentication mechanism\r\n",
@@ -286,7 +448,7 @@ static void login_conn_command(struct login_conn *c, const struct imap_command *
 	unsigned bad_before = c->bad_commands;
 	if (strcasecmp(name, "CAPABILITY") == 0 && cmd->arg_count == 0) {
 		net_conn_printf(&c->net, "* CAPABILITY %s\r\n%s OK CAPABILITY completed\r\n",
-				IMAP_CAPABILITY_PREAUTH, cmd->tag);
+				login_conn_capability(c), cmd->tag);
 	} else if (strcasecmp(name, "NOOP") == 0 && cmd->arg_count == 0) {
 		net_conn_printf(&c->net, "%s OK NOOP completed\r\n", cmd->tag);
 	} else if (strcasecmp(name, "LOGOUT") == 0 && cmd->arg_count == 0) {
@@ -296,6 +458,8 @@ static void login_conn_command(struct login_conn *c, const struct imap_command *
 		login_conn_arm_timer(c, LOGIN_CLOSE_TIMEOUT_MS);
 	} else if (strcasecmp(name, "ID") == 0) {
 		login_cmd_id(c, cmd);
+	} else if (strcasecmp(name, "STARTTLS") == 0) {
+		login_cmd_starttls(c, cmd);
 	} else if (strcasecmp(name, "LOGIN") == 0) {
 		login_cmd_login(c, cmd);
 	} else if (strcasecmp(name, "AUTHENTICATE") == 0) {
@@ -377,7 +541,11 @@ static void login_conn_process(struct login_conn *c)
 		    c->state != LOGIN_CONN_CLOSING) {
 			log_msg(LOG_LEVEL_INFO, c->id,
 				"too many bad commands from %s", c->remote);
-			login_conn_close_with(c, "* BYE Too many invalid commands\r\n");
+			/* Not login_conn_close_with: it may free c, and our
+			 * callers still use it (they update the I/O). */
+			net_conn_write_str(&c->net, "* BYE Too many invalid commands\r\n");
+			c->state = LOGIN_CONN_CLOSING;
+			login_conn_arm_timer(c, LOGIN_CLOSE_TIMEOUT_MS);
 			return;
 		}
 		if (st == IMAP_PARSE_NEED_MORE)
@@ -386,28 +554,92 @@ static void login_conn_process(struct login_conn *c)
 	imap_parser_wipe(c->parser);
 }
 
+/* Reads and runs commands. GnuTLS may hold decrypted bytes epoll cannot
+ * see, so with TLS this reads again while it has some and we have room. */
+static void login_conn_input(struct login_conn *c)
+{
+	size_t max_in = login.settings.max_line + 4096;
+	for (;;) {
+		login_conn_read(c, max_in);
+		if (c->net.failed || (c->net.eof && c->net.in.len == 0)) {
+			login_conn_destroy(c);
+			return;
+		}
+		login_conn_arm_timer(c, login.settings.idle_timeout_s * 1000ull);
+		login_conn_process(c);
+		if (c->net.eof && c->state != LOGIN_CONN_AUTH_WAIT &&
+		    c->state != LOGIN_CONN_HANDOFF) {
+			login_conn_destroy(c);
+			return;
+		}
+		if (c->tls_session == NULL ||
+		    tls_session_pending(c->tls_session) == 0 ||
+		    c->net.in.len >= max_in ||
+		    (c->state != LOGIN_CONN_COMMANDS &&
+		     c->state != LOGIN_CONN_SASL_LINE))
+			break;
+	}
+	login_conn_update_io(c);
+}
+
 static void login_conn_io(void *ctx, uint32_t events)
 {
 	struct login_conn *c = ctx;
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->state == LOGIN_CONN_COMMANDS ||
-		    c->state == LOGIN_CONN_SASL_LINE) {
-			size_t max_in = login.settings.max_line + 4096;
-			net_conn_read(&c->net, max_in);
-			if (c->net.failed || (c->net.eof && c->net.in.len == 0)) {
-				login_conn_destroy(c);
-				return;
-			}
-			login_conn_arm_timer(c, login.settings.idle_timeout_s * 1000ull);
-			login_conn_process(c);
-			if (c->net.eof && c->state != LOGIN_CONN_AUTH_WAIT &&
-			    c->state != LOGIN_CONN_HANDOFF) {
-				login_conn_destroy(c);
-				return;
-			}
-		}
+	if (c->state == LOGIN_CONN_PROXY) {
+		login_proxy_client_io(c, events);
+		return;
+	}
+	if (c->state == LOGIN_CONN_HANDSHAKE) {
+		login_conn_handshake(c);
+		return;
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    (c->state == LOGIN_CONN_COMMANDS ||
+	     c->state == LOGIN_CONN_SASL_LINE)) {
+		login_conn_input(c);
+		return;
 	}
 	login_conn_update_io(c);
+}
+
+static void login_conn_greet(struct login_conn *c)
+{
+	net_conn_printf(&c->net, "* OK [CAPABILITY %s] Postern ready.\r\n",
+			login_conn_capability(c));
+}
+
+static void login_conn_handshake(struct login_conn *c)
+{
+	const char *error = NULL;
+	int r = tls_session_handshake(c->tls_session, &error);
+	if (r == TLS_IO_AGAIN) {
+		event_mod_fd(login.loop, c->net.fd,
+			     tls_session_wants_write(c->tls_session) ?
+			     EPOLLOUT : EPOLLIN);
+		return;
+	}
+	if (r != 1) {
+		/* A plaintext client on the TLS port, an old protocol
+		 * version, an alert: one line, and only this connection
+		 * ends. */
+		log_msg(LOG_LEVEL_INFO, c->id, "TLS handshake with %s failed: %s",
+			c->remote, error != NULL ? error : "connection closed");
+		login_conn_destroy(c);
+		return;
+	}
+	c->tls = true;
+	char info[IPC_MAX_TLS_INFO];
+	tls_session_describe(c->tls_session, info, sizeof(info));
+	log_msg(LOG_LEVEL_DEBUG, c->id, "TLS established with %s: %s",
+		c->remote, info);
+	c->state = LOGIN_CONN_COMMANDS;
+	login_conn_arm_timer(c, login.settings.idle_timeout_s * 1000ull);
+	/* Implicit TLS greets now; after STARTTLS there is no new greeting
+	 * (RFC 9051 6.2.1), the client asks CAPABILITY again. */
+	if (c->implicit_tls)
+		login_conn_greet(c);
+	/* The client may have sent its first command with its Finished. */
+	login_conn_input(c);
 }
 
 void login_conn_accepted(int fd, bool tls)
@@ -417,13 +649,15 @@ void login_conn_accepted(int fd, bool tls)
 	c->id = login.next_id++;
 	if (login.next_id == 0)
 		login.next_id = 1;
-	c->tls = tls;
+	c->implicit_tls = tls;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
 		net_addr_format(&ss, c->remote_ip, sizeof(c->remote_ip),
 				c->remote, sizeof(c->remote));
+		c->loopback = net_addr_is_loopback(&ss);
+	}
 	sl = sizeof(ss);
 	char local_ip[64];
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -445,14 +679,23 @@ void login_conn_accepted(int fd, bool tls)
 	    login.shutting_down) {
 		log_warn("connection limit (%u) reached, refusing %s",
 			 login.settings.max_connections, c->remote);
-		login_conn_close_with(c, "* BYE [UNAVAILABLE] Too many connections, try later\r\n");
+		/* Over TLS, BYE would cost a handshake: just close. */
+		if (tls)
+			login_conn_destroy(c);
+		else
+			login_conn_close_with(c, "* BYE [UNAVAILABLE] Too many connections, try later\r\n");
 		return;
 	}
-	log_msg(LOG_LEVEL_DEBUG, c->id, "connection from %s to %s", c->remote,
-		c->local);
-	net_conn_printf(&c->net, "* OK [CAPABILITY %s] Postern ready.\r\n",
-			IMAP_CAPABILITY_PREAUTH);
+	log_msg(LOG_LEVEL_DEBUG, c->id, "connection from %s to %s%s",
+		c->remote, c->local, tls ? " (TLS)" : "");
 	login_conn_arm_timer(c, login.settings.idle_timeout_s * 1000ull);
+	if (tls) {
+		c->tls_session = tls_session_new(login.tls_creds, fd);
+		c->state = LOGIN_CONN_HANDSHAKE;
+		login_conn_handshake(c);
+		return;
+	}
+	login_conn_greet(c);
 	login_conn_update_io(c);
 }
 
@@ -504,6 +747,12 @@ void login_conn_auth_reply(uint32_t id, uint8_t result)
 				return;
 			}
 		}
+		/* Records GnuTLS decrypted while we were not reading. */
+		if (c->state == LOGIN_CONN_COMMANDS && c->tls_session != NULL &&
+		    tls_session_pending(c->tls_session) > 0) {
+			login_conn_input(c);
+			return;
+		}
 	}
 	login_conn_update_io(c);
 }
@@ -513,7 +762,12 @@ void login_conn_shutdown_all(const char *reason)
 	struct login_conn *c = login.conns;
 	while (c != NULL) {
 		struct login_conn *next = c->next;
-		if (c->state != LOGIN_CONN_CLOSING) {
+		if (c->state == LOGIN_CONN_PROXY) {
+			/* The worker says BYE; we relay it and close. */
+		} else if (c->state == LOGIN_CONN_HANDSHAKE ||
+			   c->state == LOGIN_CONN_STARTTLS) {
+			login_conn_destroy(c);
+		} else if (c->state != LOGIN_CONN_CLOSING) {
 			char line[256];
 			snprintf(line, sizeof(line), "* BYE %s\r\n", reason);
 			login_conn_close_with(c, line);

@@ -403,6 +403,7 @@ void master_send_login_config(struct master_child *c)
 	ipc_put_u32(&f, master.login_gid);
 	ipc_put_u8(&f, master.dev_mode ? 1 : 0);
 	ipc_put_u8(&f, (uint8_t)master.cfg.log_level);
+	ipc_put_u8(&f, (uint8_t)master.cfg.plaintext_auth);
 	ipc_frame_end(&f, false);
 	master_child_send(c, &f, -1);
 	buf_free(&f);
@@ -444,15 +445,19 @@ void master_start_login(unsigned slot)
 	}
 	master.logins[slot] = c;
 	master_send_login_config(c);
+	master_tls_send(c);
 	struct buf f;
 	buf_init(&f);
 	for (size_t i = 0; i < master.listen_count; i++) {
 		int fd = dup(master.listen_fds[i]);
 		if (fd < 0)
 			fatal("dup of listener: %s", strerror(errno));
+		bool tls = master.listen_is_tls[i];
+		size_t k = i - (tls ? master.cfg.listen_count : 0);
 		ipc_frame_begin(&f, IPC_MSG_LOGIN_LISTENER, 0);
-		ipc_put_u8(&f, 0);
-		ipc_put_str(&f, master.cfg.listen[i].text);
+		ipc_put_u8(&f, tls ? 1 : 0);
+		ipc_put_str(&f, tls ? master.cfg.listen_tls[k].text :
+			    master.cfg.listen[i].text);
 		ipc_frame_end(&f, true);
 		master_child_send(c, &f, fd);
 	}

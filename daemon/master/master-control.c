@@ -115,10 +115,32 @@ static void control_who(struct buf *out, bool json)
 					buf_append_byte(out, ',');
 				json_string(out, s->remote);
 			} else {
-				buf_printf(out, "%s%s", first_addr ? "" : " ",
-					   s->remote);
+				/* "192.0.2.7:50123/TLS1.3/AES-256-GCM" */
+				buf_printf(out, "%s%s%s%s", first_addr ? "" : " ",
+					   s->remote, s->tls ? "/" : "",
+					   s->tls ? s->tls_info : "");
 			}
 			first_addr = false;
+		}
+		if (json) {
+			/* Per session: where from, and over what. */
+			buf_append_str(out, "],\"connections\":[");
+			first_addr = true;
+			for (struct master_session *s = master.sessions;
+			     s != NULL; s = s->next) {
+				if (s->worker != w)
+					continue;
+				buf_append_str(out, first_addr ?
+					       "{\"remote\":" : ",{\"remote\":");
+				json_string(out, s->remote);
+				buf_append_str(out, ",\"tls\":");
+				if (s->tls)
+					json_string(out, s->tls_info);
+				else
+					buf_append_str(out, "null");
+				buf_append_byte(out, '}');
+				first_addr = false;
+			}
 		}
 		buf_append_str(out, json ? "]}" : "\n");
 	}

@@ -178,10 +178,14 @@ void master_request_stop(void)
 static bool listen_same(const struct postern_config *a,
 			const struct postern_config *b)
 {
-	if (a->listen_count != b->listen_count)
+	if (a->listen_count != b->listen_count ||
+	    a->listen_tls_count != b->listen_tls_count)
 		return false;
 	for (size_t i = 0; i < a->listen_count; i++)
 		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return false;
+	for (size_t i = 0; i < a->listen_tls_count; i++)
+		if (strcmp(a->listen_tls[i].text, b->listen_tls[i].text) != 0)
 			return false;
 	return true;
 }
@@ -196,6 +200,17 @@ int master_reload(char **error_r)
 			  *error_r);
 		return -1;
 	}
+	/* Certificate and key are re-read and checked now; a bad set keeps
+	 * the running one. New connections get the new set; sessions keep
+	 * the credentials they started with (the login process counts
+	 * references). */
+	struct master_tls tls;
+	if (master_tls_load(&cfg, &tls, error_r) < 0) {
+		config_free(&cfg);
+		log_error("reload: %s; keeping the running configuration",
+			  *error_r);
+		return -1;
+	}
 	if (!listen_same(&cfg, &master.cfg))
 		log_warn("reload: listen changes take effect at restart");
 	if (strcmp(cfg.login_user, master.cfg.login_user) != 0 ||
@@ -205,6 +220,19 @@ int master_reload(char **error_r)
 	/* Keep what running processes were built on. */
 	memcpy(cfg.listen, master.cfg.listen, sizeof(cfg.listen));
 	cfg.listen_count = master.cfg.listen_count;
+	memcpy(cfg.listen_tls, master.cfg.listen_tls, sizeof(cfg.listen_tls));
+	cfg.listen_tls_count = master.cfg.listen_tls_count;
+	if (!tls.enabled && master.tls.enabled) {
+		/* Implicit-TLS listeners stay until restart: keep their
+		 * credentials. */
+		log_warn("reload: TLS cannot be turned off without a restart; "
+			 "keeping the running certificate");
+		master_tls_free(&tls);
+		tls = master.tls;
+	} else {
+		master_tls_free(&master.tls);
+	}
+	master.tls = tls;
 	free(cfg.login_user);
 	cfg.login_user = xstrdup(master.cfg.login_user);
 	free(cfg.run_dir);
@@ -212,9 +240,12 @@ int master_reload(char **error_r)
 	config_free(&master.cfg);
 	master.cfg = cfg;
 	log_set_level((enum log_level)cfg.log_level);
-	for (unsigned i = 0; i < master.login_count; i++)
-		if (master.logins[i] != NULL)
-			master_send_login_config(master.logins[i]);
+	for (unsigned i = 0; i < master.login_count; i++) {
+		if (master.logins[i] == NULL)
+			continue;
+		master_send_login_config(master.logins[i]);
+		master_tls_send(master.logins[i]);
+	}
 	if (master.auth != NULL)
 		master_send_auth_config(master.auth);
 	log_info("configuration reloaded from %s", master.config_path);
@@ -337,6 +368,11 @@ int master_main(int argc, char **argv)
 		free(error);
 		return 1;
 	}
+	if (master_tls_load(&master.cfg, &master.tls, &error) < 0) {
+		fprintf(stderr, "posternd: %s: %s\n", config_path, error);
+		free(error);
+		return 1;
+	}
 	if (test_only) {
 		printf("posternd: %s: configuration OK\n", config_path);
 		return 0;
@@ -366,8 +402,13 @@ int master_main(int argc, char **argv)
 	master_prepare_dirs();
 	check_pid_file();
 	for (size_t i = 0; i < master.cfg.listen_count; i++)
-		master.listen_fds[i] = bind_listener(&master.cfg.listen[i]);
-	master.listen_count = master.cfg.listen_count;
+		master.listen_fds[master.listen_count++] =
+			bind_listener(&master.cfg.listen[i]);
+	for (size_t i = 0; i < master.cfg.listen_tls_count; i++) {
+		master.listen_is_tls[master.listen_count] = true;
+		master.listen_fds[master.listen_count++] =
+			bind_listener(&master.cfg.listen_tls[i]);
+	}
 	if (master.listen_count == 0)
 		fatal("no listen address configured");
 
@@ -390,8 +431,10 @@ int master_main(int argc, char **argv)
 	master_start_auth();
 	for (unsigned i = 0; i < master.login_count; i++)
 		master_start_login(i);
-	for (size_t i = 0; i < master.listen_count; i++)
+	for (size_t i = 0; i < master.cfg.listen_count; i++)
 		log_info("listening on %s", master.cfg.listen[i].text);
+	for (size_t i = 0; i < master.cfg.listen_tls_count; i++)
+		log_info("listening on %s (TLS)", master.cfg.listen_tls[i].text);
 	log_info("posternd started (pid %ld, %u login processes)",
 		 (long)getpid(), master.login_count);
 

@@ -202,7 +202,7 @@ static void master_session_handoff(struct master_child *login,
 		return;
 	}
 	struct ipc_reader r;
-	char *tag = NULL, *remote = NULL, *local = NULL;
+	char *tag = NULL, *remote = NULL, *local = NULL, *tls_info = NULL;
 	uint8_t tls;
 	uint32_t caps;
 	const uint8_t *pending;
@@ -213,9 +213,10 @@ static void master_session_handoff(struct master_child *login,
 		  ipc_get_str(&r, IPC_MAX_ADDR, &remote) &&
 		  ipc_get_str(&r, IPC_MAX_ADDR, &local) &&
 		  ipc_get_bytes(&r, &pending, &pending_len) &&
-		  ipc_reader_done(&r);
+		  ipc_get_str(&r, IPC_MAX_TLS_INFO, &tls_info) &&
+		  ipc_reader_done(&r) && (tls != 0) == (tls_info[0] != '\0');
 	if (!ok) {
-		free(tag); free(remote); free(local);
+		free(tag); free(remote); free(local); free(tls_info);
 		kill(login->pid, SIGKILL);
 		log_error("login[%ld]: malformed SESSION_HANDOFF; killed it",
 			  (long)login->pid);
@@ -224,6 +225,8 @@ static void master_session_handoff(struct master_child *login,
 	snprintf(s->remote, sizeof(s->remote), "%s", remote);
 	snprintf(s->local, sizeof(s->local), "%s", local);
 	s->tls = tls != 0;
+	snprintf(s->tls_info, sizeof(s->tls_info), "%s", tls_info);
+	free(tls_info);
 	const char *error = NULL;
 	struct master_worker *w = master_worker_get(s, &error);
 	if (w == NULL) {
@@ -251,8 +254,9 @@ static void master_session_handoff(struct master_child *login,
 	s->login = NULL;
 	s->worker = w;
 	w->sessions++;
-	log_msg(LOG_LEVEL_INFO, s->id, "login: user=%s remote=%s worker=%ld",
-		s->user, s->remote, (long)w->child->pid);
+	log_msg(LOG_LEVEL_INFO, s->id, "login: user=%s remote=%s worker=%ld "
+		"tls=%s", s->user, s->remote, (long)w->child->pid,
+		s->tls ? s->tls_info : "no");
 	free(tag); free(remote); free(local);
 }
 

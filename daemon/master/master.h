@@ -65,6 +65,7 @@ struct master_session {
 	char remote[(IPC_MAX_ADDR + 1)];
 	char local[(IPC_MAX_ADDR + 1)];
 	bool tls;
+	char tls_info[IPC_MAX_TLS_INFO + 1];	/* "TLS1.3/AES-256-GCM" */
 	time_t started;
 	/* from auth, once approved */
 	char *user;
@@ -74,6 +75,15 @@ struct master_session {
 	size_t ngroups;
 };
 
+/* Certificate chain, key and priority as checked at start or reload;
+ * sent to every login process (master-tls.c). */
+struct master_tls {
+	bool enabled;
+	struct buf cert;
+	struct buf key;
+	char *priority;
+};
+
 struct master_state {
 	struct postern_config cfg;
 	char *config_path;
@@ -81,8 +91,10 @@ struct master_state {
 	bool foreground;
 	bool dev_mode;
 	struct event_loop *loop;
-	int listen_fds[CONFIG_MAX_LISTEN];
+	int listen_fds[2 * CONFIG_MAX_LISTEN];	/* listen, then listen_tls */
+	bool listen_is_tls[2 * CONFIG_MAX_LISTEN];
 	size_t listen_count;
+	struct master_tls tls;
 	struct master_child *children;
 	unsigned login_count;
 	struct master_child **logins;	/* by slot; NULL while down */
@@ -131,6 +143,12 @@ struct master_worker *master_worker_get(struct master_session *s,
 void master_worker_child_gone(struct master_worker *w);
 void master_worker_handle_msg(struct master_child *c, struct ipc_msg *msg);
 unsigned master_worker_kick(const char *user, const char *reason);
+
+/* master-tls.c */
+int master_tls_load(const struct postern_config *cfg, struct master_tls *out,
+		    char **error_r);
+void master_tls_free(struct master_tls *t);
+void master_tls_send(struct master_child *c);
 
 /* master-control.c */
 int master_control_open(char **error_r);

@@ -622,6 +622,13 @@ def sigterm_leaves_no_process(build):
         env.cleanup()
 
 
+# ---------------------------------------------------------------- TLS
+# Issue 5: the tests live in test_tls.py (each server there has its own
+# certificate); they run after the tests above.
+from test_tls import TLS_TESTS, Skip as TlsSkip  # noqa: E402
+TESTS.extend(TLS_TESTS)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -643,7 +650,7 @@ def main():
                 fn(env if shared else build)
                 passed += 1
                 print(f"PASS {fn.__name__} ({time.time() - t0:.2f}s)")
-            except Skip as e:
+            except (Skip, TlsSkip) as e:
                 skipped += 1
                 print(f"SKIP {fn.__name__}: {e}")
             except Exception:
