@@ -1,0 +1,197 @@
+/* Internals shared by the store's files. */
+#ifndef POSTERN_STORE_PRIVATE_H
+#define POSTERN_STORE_PRIVATE_H
+
+#include <lmdb.h>
+#include <stdarg.h>
+
+#include "../common/buf.h"
+#include "store-record.h"
+#include "store.h"
+
+/* Schema history:
+ *   1  records as in store-record.h, no UID index
+ *   2  adds "uids" (mailbox id -> UID, DUPSORT|DUPFIXED) so that SELECT
+ *      loads a mailbox's UIDs without touching message records */
+#define STORE_SCHEMA_VERSION 2
+
+#define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
+
+struct store {
+	char *dir;
+	int dir_fd;
+	int lock_fd;
+	int blobs_fd;		/* <dir>/blobs */
+	int tmp_fd;		/* <dir>/tmp */
+	MDB_env *env;
+	MDB_dbi db_meta, db_mailboxes, db_names, db_messages, db_uids,
+		db_blobrefs, db_cache, db_subs, db_keywords;
+	size_t map_size;
+	uint64_t next_blob;	/* in memory; may run ahead of meta */
+	uint32_t tmp_seq;
+
+	enum store_error err;
+	int mdb_rc;		/* LMDB error of the failed txn step */
+	char errbuf[512];
+
+	store_cache_builder *cache_builder;
+	void *cache_ctx;
+
+	/* blob files to unlink once the running txn has committed */
+	uint64_t *unlink_ids;
+	size_t nunlink, unlink_cap;
+	bool opened;
+};
+
+/* Sets the error and returns -1. */
+int store_fail(struct store *s, enum store_error e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An LMDB failure of `what`: remembered for the retry logic. */
+int store_mdb_fail(struct store *s, int rc, const char *what);
+int store_corrupt(struct store *s, const char *what);
+/* Returns r; on r < 0 points *error_r at the error text. */
+int store_ret(struct store *s, int r, const char **error_r);
+
+/* Runs fn in a write transaction and commits. On MDB_MAP_FULL the txn is
+ * aborted, the map doubled and fn run again from the start, so fn must
+ * reset its outputs on entry. Blobs queued with store_unlink_after are
+ * unlinked after the commit. */
+typedef int store_txn_fn(struct store *s, MDB_txn *txn, void *ctx);
+int store_write(struct store *s, store_txn_fn *fn, void *ctx);
+int store_read_begin(struct store *s, MDB_txn **txn_r);
+void store_unlink_after(struct store *s, uint64_t blob_id);
+
+/* Small typed accessors used inside transactions; -1 with the error set.
+ * get: 1 found, 0 missing. */
+int store_db_get(struct store *s, MDB_txn *txn, MDB_dbi dbi,
+		 const void *key, size_t klen, MDB_val *val_r);
+int store_db_put(struct store *s, MDB_txn *txn, MDB_dbi dbi,
+		 const void *key, size_t klen, const void *val, size_t vlen,
+		 unsigned flags);
+/* 1 deleted, 0 was missing */
+int store_db_del(struct store *s, MDB_txn *txn, MDB_dbi dbi,
+		 const void *key, size_t klen, const void *val, size_t vlen);
+
+int store_meta_get(struct store *s, MDB_txn *txn, struct store_rec_meta *m);
+int store_meta_put(struct store *s, MDB_txn *txn,
+		   const struct store_rec_meta *m);
+int store_mbox_get(struct store *s, MDB_txn *txn, uint32_t id,
+		   struct store_rec_mailbox *mb);
+int store_mbox_put(struct store *s, MDB_txn *txn,
+		   const struct store_rec_mailbox *mb);
+/* 1 found, 0 not; name must be normalised */
+int store_mbox_lookup(struct store *s, MDB_txn *txn, const char *name,
+		      struct store_rec_mailbox *mb);
+/* A selectable mailbox for a message operation, or NOTFOUND/NOSELECT. */
+int store_mbox_get_selectable(struct store *s, MDB_txn *txn, uint32_t id,
+			      struct store_rec_mailbox *mb);
+int store_blobref_change(struct store *s, MDB_txn *txn, uint64_t blob_id,
+			 int delta);
+void store_mailbox_from_rec(const struct store_rec_mailbox *r,
+			    struct store_mailbox *mb);
+/* Normalises INBOX (any case, also as a parent) into out; false if the
+ * name is invalid. */
+bool store_name_normalize(const char *name, char out[STORE_MAILBOX_NAME_MAX + 1]);
+int store_mailbox_create_txn(struct store *s, MDB_txn *txn, const char *name,
+			     unsigned special_use);
+
+/* Keyword table of one mailbox, loaded inside a txn. */
+struct store_kwtable {
+	uint32_t mailbox_id;
+	char **names;
+	size_t count;
+};
+int store_kw_load(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		  struct store_kwtable *t);
+void store_kw_free(struct store_kwtable *t);
+/* Id of name, creating it (and bumping mb->nkeywords) if create. Returns
+ * the id, -2 if absent and !create, -1 on error. */
+int store_kw_id(struct store *s, MDB_txn *txn, struct store_kwtable *t,
+		struct store_rec_mailbox *mb, const char *name, bool create);
+/* Sorted unique ids of names; -1 on error. */
+int store_kw_resolve(struct store *s, MDB_txn *txn, struct store_kwtable *t,
+		     struct store_rec_mailbox *mb, const char *const *names,
+		     size_t n, bool create, uint16_t *ids, uint16_t *nids_r);
+
+/* Message records inside a txn. */
+int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		  uint32_t uid, const struct store_rec_message *m);
+/* 1 found, 0 missing */
+int store_msg_get(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		  uint32_t uid, struct store_rec_message *m);
+/* UIDs of the messages of set (NULL = all), ascending; with only_deleted
+ * just those with \Deleted. Writers collect first and change after, so
+ * no cursor walks over records being rewritten. */
+struct store_uidlist {
+	uint32_t *uids;
+	size_t n, cap;
+	bool only_deleted;
+};
+int store_msg_collect(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		      const struct store_uidset *set, uint32_t uidnext,
+		      struct store_uidlist *l);
+/* Removes message, its UID index entry, its blob reference; counters of
+ * mb updated. */
+int store_msg_remove(struct store *s, MDB_txn *txn,
+		     struct store_rec_mailbox *mb, uint32_t uid,
+		     const struct store_rec_message *m);
+/* Removes every message and keyword of mb (counters reset). */
+int store_mbox_purge(struct store *s, MDB_txn *txn,
+		     struct store_rec_mailbox *mb);
+/* Moves every message and keyword of src to the empty dst, keeping UIDs
+ * (dst has a new UIDVALIDITY): the INBOX rename. */
+int store_mbox_move_all(struct store *s, MDB_txn *txn,
+			struct store_rec_mailbox *src,
+			struct store_rec_mailbox *dst);
+/* 1 if some name starts with name + '/', 0 if none, -1 on error */
+int store_mbox_has_children(struct store *s, MDB_txn *txn, const char *name);
+void store_mb_count_add(struct store_rec_mailbox *mb, uint32_t uid,
+			const struct store_rec_message *m);
+void store_mb_count_sub(struct store_rec_mailbox *mb, uint32_t uid,
+			const struct store_rec_message *m);
+
+/* Normalised UID set: sorted, merged, clamped to [1, uidnext-1]. */
+struct store_ranges {
+	struct store_uidrange *r;
+	size_t n;
+};
+void store_ranges_make(const struct store_uidset *set, uint32_t uidnext,
+		       struct store_ranges *out);
+/* Walks the message records of ranges; cb gets key uid and decoded
+ * record, with the cursor positioned on it. */
+typedef int store_walk_fn(struct store *s, MDB_cursor *c, uint32_t uid,
+			  struct store_rec_message *m, void *ctx);
+int store_msg_walk(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		   const struct store_ranges *ranges, store_walk_fn *fn,
+		   void *ctx);
+
+/* Blob files (store-blob.c). */
+struct store_blob_new {
+	uint64_t id;
+	uint64_t size;
+	int fd;
+	char tmpname[48];
+	struct buf cache;
+	bool have_cache;
+	bool installed;		/* renamed into blobs/ */
+};
+void store_blob_path(uint64_t id, char out[32]);
+int store_blob_write(struct store *s, const struct store_append_msg *msg,
+		     struct store_blob_new *b, bool sync);
+/* Renames written temp files into blobs/ and makes them durable. */
+int store_blob_install(struct store *s, struct store_blob_new *b, size_t n,
+		       bool use_syncfs);
+/* Removes the files of a failed append and frees the cache buffers. */
+void store_blob_discard(struct store *s, struct store_blob_new *b, size_t n);
+void store_blob_free(struct store_blob_new *b, size_t n);
+void store_blob_unlink(struct store *s, uint64_t id);
+int store_blob_setup_dirs(struct store *s);
+int store_blob_gc(struct store *s, bool full, size_t *removed_r);
+
+/* store-env.c upgrade and test hook */
+int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);
+/* Test hook: rewrites the store as schema 1 (drops the UID index). */
+int store_debug_downgrade_to_1(struct store *s);
+int store_debug_set_schema(struct store *s, uint32_t version);
+
+#endif

@@ -1,0 +1,225 @@
+/* Store benchmark (issue 3): prints figures, checks nothing.
+ *
+ *   bench-store [--dir DIR] [--max N] [--quick]
+ *
+ * 1. durable append rate of 10 KB messages: one transaction (and fsyncs)
+ *    per message, then batches of 1000 with fsync per blob, then batches
+ *    with one syncfs per batch (STORE_BATCH_SYNCFS);
+ * 2. time and memory to open the store, read the mailbox record and load
+ *    the sequence map at 10k, 100k and 1M messages (N via --max). The big
+ *    mailboxes are filled by copying a mailbox into itself (COPY shares
+ *    the blob), so no million files are needed: SELECT never reads a
+ *    blob or a message record anyway.
+ *
+ * Build: see tests/bench/README. */
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../common/buf.h"
+#include "../../common/log.h"
+#include "../../store/store.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* heap in use in KB (malloc's own count: RSS would hide reused pages;
+ * the LMDB map is file-backed and shared, not heap) */
+static long heap_kb(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return (long)((mi.uordblks + mi.hblkhd) / 1024);
+}
+
+static void die(const char *what, const char *err)
+{
+	fprintf(stderr, "bench-store: %s: %s\n", what, err);
+	exit(1);
+}
+
+static uint32_t mailbox_id(struct store *s, const char *name)
+{
+	struct store_mailbox mb;
+	const char *err;
+	if (store_mailbox_get(s, name, &mb, &err) != 1)
+		die("mailbox", name);
+	return mb.id;
+}
+
+static void make_message(struct buf *b, unsigned i)
+{
+	buf_clear(b);
+	buf_printf(b, "From: bench@example.org\r\nTo: user@example.org\r\n"
+		   "Subject: message %u\r\nMessage-ID: <%u@bench>\r\n\r\n",
+		   i, i);
+	while (b->len < 10240)
+		buf_append_str(b, "The quick brown fox jumps over the lazy "
+			       "dog, again and again and again.\r\n");
+	b->len = 10240;
+}
+
+static void bench_append(struct store *s, unsigned single, unsigned batched)
+{
+	const char *err;
+	uint32_t id = mailbox_id(s, "INBOX");
+	struct buf b;
+	buf_init(&b);
+	double t = now();
+	for (unsigned i = 0; i < single; i++) {
+		make_message(&b, i);
+		struct store_append_msg m = { .data = b.data, .len = b.len,
+					      .fd = -1 };
+		uint32_t uid;
+		if (store_append(s, id, &m, &uid, &err) < 0)
+			die("append", err);
+	}
+	double dt = now() - t;
+	printf("append, one commit per message: %u x 10 KB in %.2f s = "
+	       "%.0f messages/s\n", single, dt, single / dt);
+
+	const unsigned batch = 1000;
+	struct buf *bodies = calloc(batch, sizeof(*bodies));
+	struct store_append_msg *msgs = calloc(batch, sizeof(*msgs));
+	uint32_t *uids = calloc(batch, sizeof(*uids));
+	for (unsigned i = 0; i < batch; i++) {
+		buf_init(&bodies[i]);
+		make_message(&bodies[i], i);
+		msgs[i] = (struct store_append_msg){ .data = bodies[i].data,
+			.len = bodies[i].len, .fd = -1 };
+	}
+	for (int mode = 0; mode < 2; mode++) {
+		t = now();
+		unsigned done = 0;
+		while (done < batched) {
+			if (store_append_batch(s, id, msgs, batch,
+					mode ? STORE_BATCH_SYNCFS : 0, uids,
+					&err) < 0)
+				die("append batch", err);
+			done += batch;
+		}
+		dt = now() - t;
+		printf("append, batches of %u, %s: %u x 10 KB in %.2f s = "
+		       "%.0f messages/s\n", batch,
+		       mode ? "one syncfs per batch" : "fsync per blob",
+		       done, dt, done / dt);
+	}
+	for (unsigned i = 0; i < batch; i++)
+		buf_free(&bodies[i]);
+	free(bodies);
+	free(msgs);
+	free(uids);
+	buf_free(&b);
+}
+
+/* Grows mailbox "Big" to n messages by copying it into itself. */
+static void grow(struct store *s, uint32_t n)
+{
+	const char *err;
+	struct store_mailbox mb;
+	uint32_t id = mailbox_id(s, "Big");
+	if (store_mailbox_get(s, "Big", &mb, &err) != 1)
+		die("get", err);
+	if (mb.messages == 0) {
+		struct store_append_msg m = { .data = "Subject: big\r\n\r\nx\r\n",
+					      .len = 19, .fd = -1 };
+		uint32_t uid;
+		if (store_append(s, id, &m, &uid, &err) < 0)
+			die("append", err);
+		mb.messages = 1;
+	}
+	while (mb.messages < n) {
+		uint32_t want = n - mb.messages;
+		if (want > mb.messages)
+			want = mb.messages;
+		/* UIDs are dense here: 1..messages */
+		struct store_uidrange r = { 1, want };
+		struct store_uidset set = { &r, 1 };
+		struct store_uidmap map;
+		if (store_copy(s, id, &set, id, &map, &err) < 0)
+			die("copy", err);
+		mb.messages += (uint32_t)map.count;
+		store_uidmap_free(&map);
+	}
+}
+
+static void bench_select(const char *dir, uint32_t n)
+{
+	struct store *s;
+	const char *err;
+	if (store_open(dir, 0, &s, &err) < 0)
+		die("open", err);
+	grow(s, n);
+	store_close(&s);
+
+	long rss0 = heap_kb();
+	double t = now();
+	if (store_open(dir, 0, &s, &err) < 0)
+		die("open", err);
+	double t_open = now();
+	struct store_mailbox mb;
+	if (store_mailbox_get(s, "Big", &mb, &err) != 1)
+		die("get", err);
+	struct store_seqmap map;
+	if (store_seqmap_load(s, mb.id, &map, &err) < 0)
+		die("seqmap", err);
+	double t_map = now();
+	long rss1 = heap_kb();
+	/* a few lookups, so the map is used */
+	uint32_t probe = store_seqmap_seq(&map, store_seqmap_uid(&map,
+					  (uint32_t)map.count / 2));
+	printf("select %7u messages: open %.1f ms, mailbox + seqmap %.1f ms, "
+	       "total %.1f ms; seqmap %zu KB, heap +%ld KB (probe %u)\n",
+	       mb.messages, (t_open - t) * 1e3, (t_map - t_open) * 1e3,
+	       (t_map - t) * 1e3, map.cap * 4 / 1024, rss1 - rss0, probe);
+	store_seqmap_free(&map);
+	store_close(&s);
+}
+
+int main(int argc, char **argv)
+{
+	char tmpl[] = "/tmp/postern-bench-XXXXXX";
+	const char *dir = NULL;
+	uint32_t max = 1000000;
+	bool quick = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc)
+			max = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--quick") == 0)
+			quick = true;
+		else {
+			fprintf(stderr, "usage: bench-store [--dir DIR] "
+				"[--max N] [--quick]\n");
+			return 2;
+		}
+	}
+	log_init("bench", LOG_SINK_STDERR);
+	log_set_level(LOG_LEVEL_WARN);
+	if (dir == NULL) {
+		if (mkdtemp(tmpl) == NULL)
+			die("mkdtemp", "failed");
+		dir = tmpl;
+	}
+	struct store *s;
+	const char *err;
+	if (store_open(dir, STORE_OPEN_CREATE, &s, &err) < 0)
+		die("create", err);
+	printf("store in %s\n", dir);
+	bench_append(s, quick ? 50 : 300, quick ? 2000 : 10000);
+	if (store_mailbox_create(s, "Big", 0, &err) < 0)
+		die("create Big", err);
+	store_close(&s);
+	for (uint32_t n = 10000; n <= max; n *= 10)
+		bench_select(dir, n);
+	printf("(the store is left in %s; remove it with rm -r)\n", dir);
+	return 0;
+}
