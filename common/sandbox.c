@@ -339,9 +339,9 @@ static void add_net_rules(scmp_filter_ctx ctx)
 
 /* LMDB (open, pread/pwrite, fdatasync, msync, ftruncate, fcntl locks,
  * MAP_SHARED mmap; fstatfs and uname in mdb_env_open, which distrusts
- * fdatasync on ext3/4 of old kernels) and
- * the blob files (temp file, fsync, rename, directory fsync, unlink,
- * orphan scan with getdents64). Paths are confined by the chroot. */
+ * fdatasync on ext3/4 of old kernels) and the blob files (temp file,
+ * fsync, rename, directory fsync, unlink, orphan scan with getdents64).
+ * Paths are confined by the chroot. */
 static const int worker_syscalls[] = {
 	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(pread64),
 	SCMP_SYS(pwrite64), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
