@@ -8,11 +8,14 @@
 #include "../../common/log.h"
 #include "../../common/privdrop.h"
 #include "../../common/sandbox.h"
+#include "../../store/charset.h"
+#include "../../store/mime-cache.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct worker_process worker;
@@ -55,6 +58,33 @@ void worker_session_count_changed(void)
 	}
 }
 
+static int worker_cache_builder(void *ctx, const uint8_t *data, size_t len,
+				struct buf *out)
+{
+	(void)ctx;
+	return mime_cache_build(data, len, NULL, out);
+}
+
+/* The store is locked by one process at a time; a worker that is still
+ * exiting for this user may hold it for a moment. */
+static void worker_open_store(const char *dir)
+{
+	const char *err = NULL;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		if (store_open(dir, STORE_OPEN_CREATE, &worker.store, &err) == 0) {
+			store_set_cache_builder(worker.store, worker_cache_builder,
+						NULL);
+			return;
+		}
+		if (worker.store != NULL ||
+		    strstr(err, "in use by another process") == NULL)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	fatal("cannot open the mail store of %s: %s", worker.user, err);
+}
+
 static void worker_init(struct ipc_reader *r)
 {
 	char *user = NULL, *dir = NULL;
@@ -81,6 +111,10 @@ static void worker_init(struct ipc_reader *r)
 		fatal("malformed WORKER_INIT");
 	log_set_level((enum log_level)level);
 	worker.user = user;
+	/* Converters for the charsets mail uses, before chroot hides the
+	 * gconv modules (ARCHITECTURE "Pitfalls"). */
+	charset_preload();
+	tzset();
 	static char role[IPC_MAX_USER + 16];
 	snprintf(role, sizeof(role), "worker/%s", user);
 	log_init(role, LOG_SINK_MASTER);
@@ -94,6 +128,7 @@ static void worker_init(struct ipc_reader *r)
 	free(dir);
 	child_die_with_master();
 	sandbox_apply(SANDBOX_WORKER);
+	worker_open_store(dev ? "." : "/");
 	worker_ready = true;
 	log_debug("serving %s", user);
 	worker_session_count_changed();
