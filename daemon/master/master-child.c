@@ -52,6 +52,7 @@ static bool env_kept(const char *entry, enum master_role role)
 	 * nss_wrapper) are preloaded there and nowhere else. */
 	static const char *const auth_only[] = {
 		"LD_PRELOAD=", "PAM_WRAPPER", "NSS_WRAPPER", "PAM_MATRIX",
+		"UID_WRAPPER_DISABLE_DEEPBIND=",
 		"LD_LIBRARY_PATH=",
 	};
 	for (size_t i = 0; i < sizeof(all_roles) / sizeof(all_roles[0]); i++)

@@ -95,7 +95,17 @@ class PosternEnv:
             "PAM_WRAPPER_SERVICE_DIR": f"{self.dir}/pam.d",
             "NSS_WRAPPER_PASSWD": f"{self.dir}/passwd",
             "NSS_WRAPPER_GROUP": f"{self.dir}/group",
+            # The wrappers dlopen libpam/libc with RTLD_DEEPBIND, which
+            # AddressSanitizer refuses; without it they work the same here.
+            "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
+            # pam_wrapper 1.1.4 (Debian 12) reads this name instead.
+            "UID_WRAPPER_DISABLE_DEEPBIND": "1",
+            "NSS_WRAPPER_DISABLE_DEEPBIND": "1",
         })
+        if self.build.rstrip("/").endswith("build-san"):
+            # The preloaded wrappers come before the ASan runtime.
+            env["ASAN_OPTIONS"] = "verify_asan_link_order=0:" + \
+                env.get("ASAN_OPTIONS", "")
         return env
 
     def start(self, wait=True):
