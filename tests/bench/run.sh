@@ -1,0 +1,15 @@
+#!/bin/sh
+# make bench: every benchmark, figures only. BUILD is the build directory.
+set -eu
+build=${1:-build}
+cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-store" \
+	tests/bench/bench-store.c "$build/libpostern.a" -llmdb
+echo "== store (bench-store --quick --max 100000; full run: $build/bench-store)"
+"$build/bench-store" --quick --max 100000
+echo "== login and process memory"
+python3 tests/bench/bench-login.py "$build"
+if command -v dovecot >/dev/null 2>&1; then
+	echo "== dovecot is installed: side-by-side figures are not wired yet"
+else
+	echo "== dovecot: not installed (apt-get install dovecot-imapd for side-by-side figures)"
+fi
