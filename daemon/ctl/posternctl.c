@@ -3,6 +3,7 @@
 #include "../../common/ipc.h"
 #include "../../common/ipc-messages.h"
 #include "../../common/log.h"
+#include "ctl.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,9 +24,16 @@ static void usage(FILE *out)
 		"  kick USER     end every session of USER (BYE)\n"
 		"  reload        re-read the configuration (like SIGHUP)\n"
 		"  stop          shut the server down\n"
+		"  import USER PATH [--mailbox NAME]\n"
+		"                an mbox file or a maildir (and its Maildir++\n"
+		"                folders) into USER's store (default INBOX)\n"
+		"  export USER MAILBOX DIR\n"
+		"                MAILBOX of USER as a maildir in DIR\n"
 		"options:\n"
 		"  -c FILE       configuration file (default %s)\n"
-		"  --json        machine-readable output (status, who)\n",
+		"  --json        machine-readable output (status, who)\n"
+		"exit status: 0 success, 1 failure, 2 usage error, 3 (import,\n"
+		"export) done but some messages were skipped\n",
 		POSTERN_DEFAULT_CONFIG);
 }
 
@@ -67,9 +75,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "mailbox", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = POSTERN_DEFAULT_CONFIG;
+	const char *mailbox = NULL;
 	bool json = false;
 	int opt;
 	log_init("posternctl", LOG_SINK_STDERR);
@@ -77,6 +87,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'j': json = true; break;
+		case 'm': mailbox = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -86,6 +97,33 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[optind];
+	bool offline = strcmp(cmd, "import") == 0 ||
+		       strcmp(cmd, "export") == 0;
+	if ((mailbox != NULL && strcmp(cmd, "import") != 0) ||
+	    (offline && json)) {
+		usage(stderr);
+		return 2;
+	}
+	if (offline) {
+		/* Offline store tools: they work on the store, not through
+		 * the daemon (see ctl.h). */
+		struct postern_config cfg;
+		config_init_defaults(&cfg);
+		char *error = NULL;
+		if (config_load(&cfg, config_path, &error) < 0) {
+			fprintf(stderr, "posternctl: %s\n", error);
+			free(error);
+			config_free(&cfg);
+			return 1;
+		}
+		int n = argc - optind - 1;
+		char *const *args = argv + optind + 1;
+		int r = strcmp(cmd, "import") == 0 ?
+			ctl_import_main(&cfg, n, args, mailbox) :
+			ctl_export_main(&cfg, n, args);
+		config_free(&cfg);
+		return r;
+	}
 	const char *arg = optind + 1 < argc ? argv[optind + 1] : "";
 	bool needs_arg = strcmp(cmd, "kick") == 0;
 	if ((needs_arg && arg[0] == '\0') ||
