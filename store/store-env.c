@@ -15,6 +15,7 @@
 
 /* Open errors have no store to hold their text. */
 static char store_open_errbuf[512];
+static enum store_error store_open_error_kind;
 
 static const struct {
 	const char *name;
@@ -188,10 +189,16 @@ static int store_fail_open(struct store *s, const char **error_r)
 {
 	snprintf(store_open_errbuf, sizeof(store_open_errbuf), "%s",
 		 s->errbuf);
+	store_open_error_kind = store_last_error(s);
 	if (error_r != NULL)
 		*error_r = store_open_errbuf;
 	store_close(&s);
 	return -1;
+}
+
+enum store_error store_open_last_error(void)
+{
+	return store_open_error_kind;
 }
 
 int store_open(const char *dir, unsigned flags, struct store **store_r,

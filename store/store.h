@@ -54,6 +54,9 @@ int store_open(const char *dir, unsigned flags, struct store **store_r,
 int store_open_opts(const char *dir, const struct store_options *opts,
 		    struct store **store_r, const char **error_r);
 void store_close(struct store **store);
+/* The kind of error of the last store_open that failed in this process
+ * (STORE_ERR_INUSE: another process has the store open). */
+enum store_error store_open_last_error(void);
 enum store_error store_last_error(const struct store *s);
 /* Current LMDB map size; it doubles whenever LMDB reports it full. */
 size_t store_map_size(const struct store *s);

@@ -76,8 +76,7 @@ static void worker_open_store(const char *dir)
 						NULL);
 			return;
 		}
-		if (worker.store != NULL ||
-		    strstr(err, "in use by another process") == NULL)
+		if (store_open_last_error() != STORE_ERR_INUSE)
 			break;
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
