@@ -16,6 +16,9 @@ struct charset_entry {
 /* Converters that opened, kept for the life of the process. */
 static struct charset_entry charset_cache[CHARSET_CACHE_MAX];
 static size_t charset_cache_count;
+/* Set once the process is sandboxed: iconv_open may then need to map a
+ * gconv module executable, which the seccomp policy refuses (SIGSYS). */
+static bool charset_lazy_disabled;
 
 /* Names that failed, in a small ring: mail naming many bogus charsets
  * only recycles this ring, it never crowds out working converters. */
@@ -104,7 +107,8 @@ static iconv_t charset_get(const char *n, bool *owned_r)
 		if (strcmp(charset_bad[i], n) == 0)
 			return (iconv_t)-1;
 	}
-	iconv_t cd = iconv_open("UTF-8", n);
+	iconv_t cd = charset_lazy_disabled ? (iconv_t)-1 :
+					     iconv_open("UTF-8", n);
 	if (cd == (iconv_t)-1) {
 		strcpy(charset_bad[charset_bad_next], n);
 		charset_bad_next = (charset_bad_next + 1) % CHARSET_BAD_MAX;
@@ -118,6 +122,11 @@ static iconv_t charset_get(const char *n, bool *owned_r)
 	strcpy(e->name, n);
 	e->cd = cd;
 	return cd;
+}
+
+void charset_disable_lazy_open(void)
+{
+	charset_lazy_disabled = true;
 }
 
 unsigned charset_preload(void)

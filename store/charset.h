@@ -35,6 +35,9 @@
  * utf-7. Returns the number that could not be opened (0 on a complete
  * system). Idempotent. */
 unsigned charset_preload(void);
+/* After this, charsets not already open are unknown: call it before the
+ * seccomp sandbox, under which loading a gconv module would be fatal. */
+void charset_disable_lazy_open(void);
 
 /* True if text in this charset can be converted (opens lazily). */
 bool charset_is_known(const char *charset, size_t len);

@@ -113,6 +113,7 @@ static void worker_init(struct ipc_reader *r)
 	/* Converters for the charsets mail uses, before chroot hides the
 	 * gconv modules (ARCHITECTURE "Pitfalls"). */
 	charset_preload();
+	charset_disable_lazy_open();
 	tzset();
 	static char role[IPC_MAX_USER + 16];
 	snprintf(role, sizeof(role), "worker/%s", user);
