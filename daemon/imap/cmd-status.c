@@ -7,8 +7,6 @@
 
 #include <stdlib.h>
 
-#define WORKER_APPEND_LIMIT 0x7fffffffu
-
 static int count_deleted(void *ctx, const struct store_message *msg)
 {
 	uint32_t *n = ctx;
@@ -51,7 +49,7 @@ int worker_write_status(struct worker_session *s, const char *name,
 		case IMAP_STATUS_HIGHESTMODSEQ:
 			buf_printf(out, "%llu", (unsigned long long)mb.highestmodseq);
 			break;
-		case IMAP_STATUS_APPENDLIMIT: buf_printf(out, "%u", WORKER_APPEND_LIMIT); break;
+		case IMAP_STATUS_APPENDLIMIT: buf_printf(out, "%u", (unsigned)WORKER_APPEND_LIMIT); break;
 		case IMAP_STATUS_DELETED: {
 			uint32_t n = 0;
 			if (store_message_iter(worker.store, mb.id, NULL,

@@ -22,24 +22,20 @@
 #define WORKER_OUTPUT_HIGH_WATER (256 * 1024)
 #define WORKER_FILE_CHUNK (64 * 1024)
 #define WORKER_CLOSE_TIMEOUT_MS 5000
-#define WORKER_MAX_LITERAL (64 * 1024 * 1024)
+#define WORKER_MAX_LITERAL WORKER_APPEND_LIMIT
 
+/* A weak reference does not pull a member out of libposternd.a: a
+ * handler is declared strong once it exists; those still being written
+ * elsewhere stay weak until then. */
+void cmd_store(struct worker_session *s, const struct imap_command *cmd);
+void cmd_copy(struct worker_session *s, const struct imap_command *cmd);
+void cmd_move(struct worker_session *s, const struct imap_command *cmd);
+void cmd_expunge(struct worker_session *s, const struct imap_command *cmd);
+void cmd_append(struct worker_session *s, const struct imap_command *cmd);
+void cmd_idle(struct worker_session *s, const struct imap_command *cmd);
 void cmd_fetch(struct worker_session *s, const struct imap_command *cmd)
 	__attribute__((weak));
-void cmd_store(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_search(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_copy(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_move(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_expunge(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_append(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
-void cmd_idle(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
+void cmd_search(struct worker_session *s, const struct imap_command *cmd);
 
 static const struct worker_cmd_def worker_commands[] = {
 	{ "CAPABILITY", cmd_capability, 0 },
@@ -211,6 +207,34 @@ static const struct worker_cmd_def *worker_cmd_find(const char *name)
 	return NULL;
 }
 
+/* The updates go before the command's tagged response, the last line its
+ * handler wrote (from mark on): a client takes the completion of NOOP as
+ * "nothing more to tell", and RFC 9051 7.5.1 forbids EXPUNGE responses
+ * while no command is in progress. */
+static void worker_session_sync_before_tagged(struct worker_session *s,
+					      size_t mark, bool allow_expunge)
+{
+	const struct worker_selected *sel = s->selected;
+	struct buf *out = &s->net.out;
+	if (!sel->appended && !sel->keywords_changed &&
+	    sel->expunged.count == 0 && sel->flag_changed.count == 0)
+		return;
+	size_t start = out->len >= mark + 2 ? out->len - 2 : mark;
+	while (start > mark && out->data[start - 1] != '\n')
+		start--;
+	if (start == out->len || (start > 0 && out->data[start - 1] != '\n')) {
+		worker_sync_flush(s, allow_expunge);
+		return;
+	}
+	size_t tail_len = out->len - start;
+	uint8_t *tail = xmalloc(tail_len);
+	memcpy(tail, out->data + start, tail_len);
+	out->len = start;
+	worker_sync_flush(s, allow_expunge);
+	buf_append(out, tail, tail_len);
+	free(tail);
+}
+
 static void worker_session_command(struct worker_session *s,
 				   const struct imap_command *cmd)
 {
@@ -254,12 +278,14 @@ static void worker_session_command(struct worker_session *s,
 	}
 	s->cmd_tag = cmd->tag;
 	s->cmd_uid = uid;
+	size_t mark = s->net.out.len;
 	def->fn(s, &sub);
 	/* Changes the command or other sessions made, told at the end of
 	 * the command; EXPUNGE only where RFC 9051 7.5.1 allows it. A
 	 * suspended command flushes when it finishes. */
 	if (s->resume == NULL && s->idle_tag == NULL && s->selected != NULL)
-		worker_sync_flush(s, uid || !(def->flags & CMD_NO_EXPUNGE));
+		worker_session_sync_before_tagged(
+			s, mark, uid || !(def->flags & CMD_NO_EXPUNGE));
 out:
 	if (s->bad_commands == bad_before)
 		s->bad_commands = 0;

@@ -14,6 +14,12 @@
 #include "../../store/store.h"
 #include "imap-seqset.h"
 
+/* The largest message APPEND takes (RFC 7889 APPENDLIMIT), below the
+ * store's STORE_MESSAGE_MAX_SIZE; also the command parser's literal limit,
+ * so a synchronizing literal over it is refused before the client sends
+ * it. A plain number: worker-caps.c pastes it into the capability list. */
+#define WORKER_APPEND_LIMIT 67108864
+
 struct worker_settings {
 	uint32_t linger_s;
 	uint32_t max_line;
