@@ -90,10 +90,10 @@ int worker_resolve_set(struct worker_session *s, const struct imap_arg *arg,
 	if (set.saved) {
 		/* RFC 5182: "$" is the saved UIDs, whatever the command. */
 		imap_seqset_free(&set);
-		if (!s->saved_valid) {
-			*error_r = "No saved search result";
-			return -1;
-		}
+		/* Before any SAVE (or after a failed one) "$" is the empty
+		 * set, not an error (RFC 5182 2.1). */
+		if (!s->saved_valid)
+			return 0;
 		for (size_t i = 0; i < s->saved_uids.count; i++)
 			imap_seqset_add(uids_r, s->saved_uids.ranges[i].lo,
 					s->saved_uids.ranges[i].hi);
