@@ -170,6 +170,30 @@ static void blob_build_cache(struct store *s, const struct store_append_msg *m,
 		munmap(p, b->size);
 }
 
+/* Search index: the text record of the message, made from the same
+ * bytes and cache record that the matcher would read (search-index.h). */
+static void blob_build_sxdoc(struct store *s, struct store_blob_new *b)
+{
+	buf_init(&b->sxdoc);
+	b->have_sxdoc = false;
+	if (s->sx_extractor == NULL)
+		return;
+	void *p = NULL;
+	if (b->size > 0) {
+		p = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->fd, 0);
+		if (p == MAP_FAILED) {
+			log_warn("store %s: mmap for search text: %m", s->dir);
+			return;
+		}
+	}
+	b->have_sxdoc = store_sx_extract(s, p, b->size, &b->cache,
+					 b->have_cache, &b->sxdoc);
+	if (!b->have_sxdoc)
+		buf_free(&b->sxdoc);
+	if (p != NULL)
+		munmap(p, b->size);
+}
+
 int store_blob_write(struct store *s, const struct store_append_msg *m,
 		     struct store_blob_new *b, bool sync)
 {
@@ -191,6 +215,8 @@ int store_blob_write(struct store *s, const struct store_append_msg *m,
 	free(out);
 	if (r == 0)
 		blob_build_cache(s, m, b);
+	if (r == 0)
+		blob_build_sxdoc(s, b);
 	if (r == 0 && sync && fdatasync(b->fd) < 0)
 		r = store_fail(s, STORE_ERR_TEMP, "fsync %s/tmp/%s: %m",
 			       s->dir, b->tmpname);
@@ -252,8 +278,10 @@ int store_blob_install(struct store *s, struct store_blob_new *b, size_t n,
 
 void store_blob_free(struct store_blob_new *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		buf_free(&b[i].cache);
+		buf_free(&b[i].sxdoc);
+	}
 }
 
 void store_blob_discard(struct store *s, struct store_blob_new *b, size_t n)

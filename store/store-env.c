@@ -46,6 +46,12 @@ static int store_open_dbis(struct store *s, MDB_txn *txn)
 		{ "cache", offsetof(struct store, db_cache), 0 },
 		{ "subscriptions", offsetof(struct store, db_subs), 0 },
 		{ "keywords", offsetof(struct store, db_keywords), 0 },
+		/* search index (search-index.h) */
+		{ "sx_post", offsetof(struct store, db_sx_post), 0 },
+		{ "sx_text", offsetof(struct store, db_sx_text), 0 },
+		{ "sx_pending", offsetof(struct store, db_sx_pending), 0 },
+		{ "sx_blobmsg", offsetof(struct store, db_sx_blobmsg),
+		  MDB_DUPSORT | MDB_DUPFIXED },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
@@ -162,6 +168,8 @@ static int store_setup_txn(struct store *s, MDB_txn *txn, void *vctx)
 	 * store untouched. */
 	if (version < 2 && store_schema_upgrade_1_to_2(s, txn) < 0)
 		return -1;
+	if (version < 3 && store_schema_upgrade_2_to_3(s, txn) < 0)
+		return -1;
 	if (version < STORE_SCHEMA_VERSION) {
 		log_info("store %s: upgraded schema %u -> %u", s->dir, version,
 			 STORE_SCHEMA_VERSION);
@@ -215,6 +223,7 @@ int store_open_opts(const char *dir, const struct store_options *opts,
 	bool create = (opts->flags & STORE_OPEN_CREATE) != 0;
 	s->dir = xstrdup(dir);
 	s->dir_fd = s->lock_fd = s->blobs_fd = s->tmp_fd = -1;
+	s->sx_merge_threshold = SX_MERGE_DEFAULT;
 	*store_r = NULL;
 
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -323,6 +332,7 @@ void store_close(struct store **sp)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);	/* releases the flock */
 	free(s->unlink_ids);
+	free(s->sx_seen);
 	free(s->dir);
 	free(s);
 }

@@ -145,7 +145,8 @@ int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
 	if (rc != 0 && rc != MDB_KEYEXIST)
 		return store_mdb_fail(s, rc, "mdb_put uid index");
-	return 0;
+	/* search index: where this blob is (search-index.h) */
+	return store_sx_msg_put(s, txn, mailbox_id, uid, m->blob_id);
 }
 
 int store_msg_get(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
@@ -256,6 +257,10 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 			r = store_db_put(s, txn, s->db_cache, key, 8,
 					 b->cache.data, b->cache.len, 0);
 		}
+		/* search index: held until the next merge (search-index.h) */
+		if (r == 0)
+			r = store_sx_doc_add(s, txn, b->id, b->have_sxdoc ?
+					     &b->sxdoc : NULL);
 		store_mb_count_add(&mb, uid, &m);
 		ctx->uids[i] = uid;
 	}
@@ -304,6 +309,8 @@ int store_append_batch(struct store *s, uint32_t mailbox_id,
 	else
 		store_blob_free(blobs, n);
 	free(blobs);
+	if (r == 0)
+		store_sx_after_append(s);	/* search index: batch merge */
 	return store_ret(s, r, error_r);
 }
 
@@ -389,8 +396,11 @@ static int cache_put_txn(struct store *s, MDB_txn *txn, void *vctx)
 	if (r <= 0)
 		return r < 0 ? -1 : store_fail(s, STORE_ERR_NOTFOUND,
 					       "no such message");
-	return store_db_put(s, txn, s->db_cache, key, 8, ctx->data, ctx->len,
-			    0);
+	if (store_db_put(s, txn, s->db_cache, key, 8, ctx->data, ctx->len,
+			 0) < 0)
+		return -1;
+	/* search index: the text came from the old record (invariant 2) */
+	return store_sx_doc_stale(s, txn, ctx->blob_id);
 }
 
 int store_cache_put(struct store *s, uint64_t blob_id, const void *data,

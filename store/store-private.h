@@ -6,14 +6,18 @@
 #include <stdarg.h>
 
 #include "../common/buf.h"
+#include "search-index.h"
 #include "store-record.h"
 #include "store.h"
 
 /* Schema history:
  *   1  records as in store-record.h, no UID index
  *   2  adds "uids" (mailbox id -> UID, DUPSORT|DUPFIXED) so that SELECT
- *      loads a mailbox's UIDs without touching message records */
-#define STORE_SCHEMA_VERSION 2
+ *      loads a mailbox's UIDs without touching message records
+ *   3  adds the search index (search-index.h): sx_post, sx_text,
+ *      sx_pending, sx_blobmsg; the upgrade fills sx_blobmsg and holds
+ *      every blob for indexing */
+#define STORE_SCHEMA_VERSION 3
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -26,6 +30,12 @@ struct store {
 	MDB_env *env;
 	MDB_dbi db_meta, db_mailboxes, db_names, db_messages, db_uids,
 		db_blobrefs, db_cache, db_subs, db_keywords;
+	/* search index (search-index.h) */
+	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg;
+	store_sx_extractor *sx_extractor;
+	void *sx_ctx;
+	size_t sx_merge_threshold;
+	uint8_t *sx_seen;	/* trigram scratch bitmap, lazily */
 	size_t map_size;
 	uint64_t next_blob;	/* in memory; may run ahead of meta */
 	uint32_t tmp_seq;
@@ -173,6 +183,8 @@ struct store_blob_new {
 	char tmpname[48];
 	struct buf cache;
 	bool have_cache;
+	struct buf sxdoc;	/* search index text record */
+	bool have_sxdoc;
 	bool installed;		/* renamed into blobs/ */
 };
 void store_blob_path(uint64_t id, char out[32]);
@@ -187,6 +199,28 @@ void store_blob_free(struct store_blob_new *b, size_t n);
 void store_blob_unlink(struct store *s, uint64_t id);
 int store_blob_setup_dirs(struct store *s);
 int store_blob_gc(struct store *s, bool full, size_t *removed_r);
+
+/* Search index hooks (search-index.c), called inside the store's write
+ * transactions so the index changes with the messages:
+ * a message record was written (append, copy, move, flag change) */
+int store_sx_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		     uint32_t uid, uint64_t blob_id);
+/* a new blob: held for the next merge, with its text if extracted */
+int store_sx_doc_add(struct store *s, MDB_txn *txn, uint64_t blob_id,
+		     const struct buf *rec);
+/* the blob's last reference went */
+int store_sx_doc_gone(struct store *s, MDB_txn *txn, uint64_t blob_id);
+/* the blob's cache record changed: its text must be made again */
+int store_sx_doc_stale(struct store *s, MDB_txn *txn, uint64_t blob_id);
+/* Extracts the text of a blob being appended (store-blob.c); false if
+ * there is no extractor or it declined. */
+bool store_sx_extract(struct store *s, const uint8_t *data, size_t len,
+		      const struct buf *cache, bool have_cache,
+		      struct buf *rec_out);
+/* After an append commit: merges if enough documents are held. */
+void store_sx_after_append(struct store *s);
+/* Schema 2 -> 3. */
+int store_schema_upgrade_2_to_3(struct store *s, MDB_txn *txn);
 
 /* store-env.c upgrade and test hook */
 int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);

@@ -265,7 +265,8 @@ int store_blobref_change(struct store *s, MDB_txn *txn, uint64_t blob_id,
 		 * the commit (a crash in between leaves an orphan, which the
 		 * next open collects) */
 		if (store_db_del(s, txn, s->db_blobrefs, key, 8, NULL, 0) < 0 ||
-		    store_db_del(s, txn, s->db_cache, key, 8, NULL, 0) < 0)
+		    store_db_del(s, txn, s->db_cache, key, 8, NULL, 0) < 0 ||
+		    store_sx_doc_gone(s, txn, blob_id) < 0)	/* search index */
 			return -1;
 		store_unlink_after(s, blob_id);
 		return 0;

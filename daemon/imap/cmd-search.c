@@ -5,13 +5,17 @@
  * Response forms: "* SEARCH n..." for an IMAP4rev1 client without
  * RETURN; "* ESEARCH (TAG "t") [UID] ..." when RETURN is given, and for
  * every SEARCH after ENABLE IMAP4rev2 (RFC 9051 section 7.3.4: IMAP4rev2
- * has no SEARCH response; a SEARCH without RETURN means RETURN (ALL)). */
+ * has no SEARCH response; a SEARCH without RETURN means RETURN (ALL)).
+ *
+ * Evaluation goes through the search index (search-plan.h), which gives
+ * the scan's answers; POSTERN_SEARCH_INDEX=0 scans instead. */
 #include "worker.h"
 
 #include "../../common/log.h"
 #include "../../store/charset.h"
 #include "imap-search-args.h"
 #include "search-eval.h"
+#include "search-plan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -168,9 +172,11 @@ void cmd_search(struct worker_session *s, const struct imap_command *cmd)
 		.now = (int64_t)time(NULL),
 	};
 	struct search_result res;
+	struct search_plan_stats plan;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (search_eval(worker.store, &scope, &args.root, &res, &err) < 0) {
+	if (search_plan_eval(worker.store, &scope, &args.root, &res, &plan,
+			     &err) < 0) {
 		search_save_failed(s, &args);
 		log_msg(LOG_LEVEL_ERROR, s->id, "%s failed: %s", what, err);
 		net_conn_printf(&s->net, "%s NO [SERVERBUG] %s failed: %s\r\n",
@@ -181,14 +187,19 @@ void cmd_search(struct worker_session *s, const struct imap_command *cmd)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_msg(LOG_LEVEL_DEBUG, s->id,
 		"search: %zu matches; %llu records, %llu undecided, "
-		"%llu caches, %llu messages read (%llu bytes), %ld us",
+		"%llu caches, %llu messages read (%llu bytes), %ld us; "
+		"index %s: %zu candidates, %zu held, %zu postings, "
+		"%zu texts, %zu by matcher",
 		res.count, (unsigned long long)res.stats.records,
 		(unsigned long long)res.stats.undecided,
 		(unsigned long long)res.stats.cache_loads,
 		(unsigned long long)res.stats.data_loads,
 		(unsigned long long)res.stats.data_bytes,
 		(long)((t1.tv_sec - t0.tv_sec) * 1000000 +
-		       (t1.tv_nsec - t0.tv_nsec) / 1000));
+		       (t1.tv_nsec - t0.tv_nsec) / 1000),
+		plan.narrowed ? "narrowed" : "all", plan.candidates,
+		plan.held, plan.postings_read, plan.doc_loads,
+		plan.matcher_calls);
 
 	uint32_t ret = args.ret;
 	bool esearch = args.return_set;

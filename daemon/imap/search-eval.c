@@ -47,6 +47,7 @@ struct search_node {
 struct eval_ctx {
 	struct store *store;
 	const struct search_scope *scope;
+	const struct search_eval_hooks *hooks;	/* NULL: plain scan */
 	struct search_node root;
 	struct search_result *res;
 	size_t cap;
@@ -372,6 +373,12 @@ static int node_eval(struct eval_ctx *c, const struct search_node *n,
 	case IMAP_SEARCH_TEXT:
 		if (!full)
 			return TRI_UNKNOWN;
+		if (c->hooks != NULL && c->hooks->text_match != NULL) {
+			r = c->hooks->text_match(c->hooks->ctx, rec, &n->text,
+						 &c->error);
+			if (r != 2)
+				return r;
+		}
 		return search_match_text(&c->msg, &n->text, &c->error);
 	}
 	c->error = "Unsupported search key";
@@ -467,18 +474,42 @@ int search_eval(struct store *store, const struct search_scope *scope,
 		const struct imap_search_key *root,
 		struct search_result *result_r, const char **error_r)
 {
+	return search_eval_hooked(store, scope, root, NULL, result_r, error_r);
+}
+
+int search_eval_hooked(struct store *store, const struct search_scope *scope,
+		       const struct imap_search_key *root,
+		       const struct search_eval_hooks *hooks,
+		       struct search_result *result_r, const char **error_r)
+{
 	struct eval_ctx c;
 	memset(&c, 0, sizeof(c));
 	memset(result_r, 0, sizeof(*result_r));
 	c.store = store;
 	c.scope = scope;
+	c.hooks = hooks;
 	c.res = result_r;
 	buf_init(&c.cache);
 	compile(scope, root, &c.root);
 
 	struct store_uidrange *ranges;
 	size_t nranges;
-	scan_ranges(&c, &ranges, &nranges);
+	if (hooks != NULL && hooks->restrict_uids) {
+		/* the candidates: every match is among them */
+		ranges = xcalloc(hooks->nuids ? hooks->nuids : 1,
+				 sizeof(*ranges));
+		nranges = 0;
+		for (size_t i = 0; i < hooks->nuids; i++) {
+			uint32_t u = hooks->uids[i];
+			if (nranges > 0 && ranges[nranges - 1].last + 1 == u)
+				ranges[nranges - 1].last = u;
+			else
+				ranges[nranges++] =
+					(struct store_uidrange){ u, u };
+		}
+	} else {
+		scan_ranges(&c, &ranges, &nranges);
+	}
 	int r = 0;
 	if (nranges > 0) {
 		struct store_uidset set = { ranges, nranges };

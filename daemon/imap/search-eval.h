@@ -36,6 +36,7 @@
 #include "../../store/store.h"
 #include "imap-search-args.h"
 #include "imap-seqset.h"
+#include "search-match.h"
 
 struct search_scope {
 	uint32_t mailbox_id;
@@ -73,5 +74,26 @@ int search_eval(struct store *store, const struct search_scope *scope,
 		const struct imap_search_key *root,
 		struct search_result *result_r, const char **error_r);
 void search_result_free(struct search_result *result);
+
+/* For the indexed evaluation (search-plan.h), which narrows the messages
+ * examined and decides text keys on the index's stored text, while the
+ * rest (the boolean logic, every key on the record, SENT*) stays this
+ * file's: */
+struct search_eval_hooks {
+	/* examine only these UIDs (ascending) when restrict_uids */
+	bool restrict_uids;
+	const uint32_t *uids;
+	size_t nuids;
+	/* decides text key k for rec: 1 or 0, -1 with error_r, or 2 to
+	 * leave it to the matcher (search-match.h) */
+	int (*text_match)(void *ctx, const struct store_message *rec,
+			  const struct search_text_key *k,
+			  const char **error_r);
+	void *ctx;
+};
+int search_eval_hooked(struct store *store, const struct search_scope *scope,
+		       const struct imap_search_key *root,
+		       const struct search_eval_hooks *hooks,
+		       struct search_result *result_r, const char **error_r);
 
 #endif

@@ -6,6 +6,7 @@
 #include "../../store/mime-decode.h"
 #include "../../store/mime-header.h"
 #include "../../store/mime.h"
+#include "../../store/search-index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -247,8 +248,8 @@ static bool buf_has(const struct buf *b, size_t from,
 		      k->needle_len) != NULL;
 }
 
-static int match_field(struct search_message *m, enum search_field_idx i,
-		       const struct search_text_key *k, const char **error_r)
+static int ensure_field_fold(struct search_message *m,
+			     enum search_field_idx i, const char **error_r)
 {
 	struct search_message_state *st = msg_state(m);
 	if (!st->field_done[i]) {
@@ -262,7 +263,15 @@ static int match_field(struct search_message *m, enum search_field_idx i,
 					  &st->field_fold[i]);
 		st->field_done[i] = true;
 	}
-	return buf_has(&st->field_fold[i], 0, k) ? 1 : 0;
+	return 0;
+}
+
+static int match_field(struct search_message *m, enum search_field_idx i,
+		       const struct search_text_key *k, const char **error_r)
+{
+	if (ensure_field_fold(m, i, error_r) < 0)
+		return -1;
+	return buf_has(&m->st->field_fold[i], 0, k) ? 1 : 0;
 }
 
 static int top_header(struct search_message *m, const uint8_t **hdr_r,
@@ -363,11 +372,9 @@ static int ensure_part_headers_fold(struct search_message *m,
 	return 0;
 }
 
-/* BODY: folds text parts one at a time until the needle is found, so a
- * hit in the first part costs only that part; what was folded stays for
- * the next key on the same message. */
-static int match_body(struct search_message *m,
-		      const struct search_text_key *k, const char **error_r)
+/* Lists the text parts and loads the bytes if a part is left to fold:
+ * 1 if there is one, 0 if all are folded, -1 on error. */
+static int body_parts_left(struct search_message *m, const char **error_r)
 {
 	struct search_message_state *st = msg_state(m);
 	if (!st->parts_listed) {
@@ -377,43 +384,65 @@ static int match_body(struct search_message *m,
 		st->nparts = mime_text_parts(tree, &st->parts);
 		st->parts_listed = true;
 	}
+	if (st->parts_done >= st->nparts)
+		return 0;
+	if (msg_load(m, SEARCH_LOAD_DATA, error_r) < 0)
+		return -1;
+	return 1;
+}
+
+/* Folds the next text part into body_fold, one unit (none if its range
+ * is not in the message). */
+static void fold_next_part(struct search_message *m)
+{
+	struct search_message_state *st = m->st;
+	const struct mime_text_part *p = &st->parts[st->parts_done++];
+	const uint8_t *body;
+	if (!msg_range(m, p->body_off, p->body_len, &body))
+		return;
+	buf_clear(&st->tmp);
+	if (charset_is_utf8_like(p->charset)) {
+		/* mime_text_decode() would copy valid UTF-8 and turn
+		 * each invalid byte into U+FFFD, which folding does
+		 * as well: fold the transfer-decoded bytes, or the
+		 * mapped ones, without the copy. */
+		const uint8_t *t = body;
+		size_t tlen = (size_t)p->body_len;
+		if (p->enc == MIME_ENC_BASE64 || p->enc == MIME_ENC_QP) {
+			if (p->enc == MIME_ENC_BASE64)
+				mime_decode_base64(body, tlen, &st->tmp);
+			else
+				mime_decode_qp(body, tlen, &st->tmp);
+			t = st->tmp.data;
+			tlen = st->tmp.len;
+		}
+		if (tlen > 0)
+			unicode_fold_utf8(t, tlen, &st->body_fold);
+	} else {
+		mime_text_decode(body, (size_t)p->body_len, p->enc,
+				 p->charset.s, p->charset.len,
+				 &st->tmp);
+		unicode_fold_utf8(st->tmp.data, st->tmp.len,
+				  &st->body_fold);
+	}
+	buf_append_byte(&st->body_fold, UNIT_END);
+}
+
+/* BODY: folds text parts one at a time until the needle is found, so a
+ * hit in the first part costs only that part; what was folded stays for
+ * the next key on the same message. */
+static int match_body(struct search_message *m,
+		      const struct search_text_key *k, const char **error_r)
+{
+	int r = body_parts_left(m, error_r);
+	if (r < 0)
+		return -1;
+	struct search_message_state *st = m->st;
 	if (buf_has(&st->body_fold, 0, k))
 		return 1;
-	if (st->parts_done < st->nparts &&
-	    msg_load(m, SEARCH_LOAD_DATA, error_r) < 0)
-		return -1;
 	while (st->parts_done < st->nparts) {
-		const struct mime_text_part *p = &st->parts[st->parts_done++];
-		const uint8_t *body;
-		if (!msg_range(m, p->body_off, p->body_len, &body))
-			continue;
 		size_t from = st->body_fold.len;
-		buf_clear(&st->tmp);
-		if (charset_is_utf8_like(p->charset)) {
-			/* mime_text_decode() would copy valid UTF-8 and turn
-			 * each invalid byte into U+FFFD, which folding does
-			 * as well: fold the transfer-decoded bytes, or the
-			 * mapped ones, without the copy. */
-			const uint8_t *t = body;
-			size_t tlen = (size_t)p->body_len;
-			if (p->enc == MIME_ENC_BASE64 || p->enc == MIME_ENC_QP) {
-				if (p->enc == MIME_ENC_BASE64)
-					mime_decode_base64(body, tlen, &st->tmp);
-				else
-					mime_decode_qp(body, tlen, &st->tmp);
-				t = st->tmp.data;
-				tlen = st->tmp.len;
-			}
-			if (tlen > 0)
-				unicode_fold_utf8(t, tlen, &st->body_fold);
-		} else {
-			mime_text_decode(body, (size_t)p->body_len, p->enc,
-					 p->charset.s, p->charset.len,
-					 &st->tmp);
-			unicode_fold_utf8(st->tmp.data, st->tmp.len,
-					  &st->body_fold);
-		}
-		buf_append_byte(&st->body_fold, UNIT_END);
+		fold_next_part(m);
 		if (buf_has(&st->body_fold, from, k))
 			return 1;
 	}
@@ -475,4 +504,151 @@ int search_message_sent_date(struct search_message *m,
 		return 0;
 	imap_date_from_time(t, tz, date_r);
 	return 1;
+}
+
+/* ---- the index's copy (search-match.h) ---- */
+
+int search_message_extract(struct search_message *m, struct buf *rec_out,
+			   const char **error_r)
+{
+	struct search_message_state *st = msg_state(m);
+	struct buf hdr, tmp, tmp2, val;
+	for (int i = 0; i < FIELD_COUNT; i++)
+		if (ensure_field_fold(m, (enum search_field_idx)i, error_r) < 0)
+			return -1;
+	const uint8_t *top = NULL;
+	size_t top_len = 0;
+	if (top_header(m, &top, &top_len, error_r) < 0 ||
+	    ensure_part_headers_fold(m, error_r) < 0 ||
+	    body_parts_left(m, error_r) < 0)
+		return -1;
+	while (st->parts_done < st->nparts)
+		fold_next_part(m);
+	buf_init(&hdr);
+	buf_init(&tmp);
+	buf_init(&tmp2);
+	buf_init(&val);
+	for (int i = 0; i < FIELD_COUNT; i++)
+		sx_buf_str(&hdr, st->field_fold[i].data, st->field_fold[i].len);
+	/* the top-level header field by field: the raw name (HEADER
+	 * compares it), the value as fold_header() makes it */
+	struct mime_header_iter it;
+	struct mime_header_field f;
+	size_t nfields = 0;
+	mime_header_iter_init(&it, top, top_len);
+	while (mime_header_next(&it, &f))
+		nfields++;
+	sx_buf_varint(&hdr, nfields);
+	mime_header_iter_init(&it, top, top_len);
+	while (mime_header_next(&it, &f)) {
+		buf_clear(&tmp);
+		buf_clear(&tmp2);
+		buf_clear(&val);
+		mime_header_unfold(f.value, f.value_len, &tmp);
+		mime_decode_header_text(tmp.data, tmp.len, &tmp2);
+		unicode_fold_utf8(tmp2.data, tmp2.len, &val);
+		sx_buf_str(&hdr, f.name, f.name_len);
+		sx_buf_str(&hdr, val.data, val.len);
+	}
+	sx_buf_str(&hdr, st->part_headers_fold.data, st->part_headers_fold.len);
+	sx_doc_pack(&hdr, &st->body_fold, rec_out);
+	buf_free(&hdr);
+	buf_free(&tmp);
+	buf_free(&tmp2);
+	buf_free(&val);
+	return 0;
+}
+
+int search_index_extractor(void *ctx, const uint8_t *data, size_t len,
+			   const uint8_t *cache, size_t cache_len,
+			   struct buf *rec_out)
+{
+	(void)ctx;
+	struct search_message m;
+	const char *err;
+	search_message_init(&m, data, len, cache, cache_len);
+	int r = search_message_extract(&m, rec_out, &err);
+	search_message_free(&m);
+	return r;
+}
+
+static bool str_has(struct sx_str s, const struct search_text_key *k)
+{
+	if (k->needle_len == 0)
+		return true;
+	return s.len >= k->needle_len &&
+	       memmem(s.p, s.len, k->needle, k->needle_len) != NULL;
+}
+
+/* mime_header_next_named()'s comparison: ASCII letters only */
+static bool name_eq_ci(struct sx_str name, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (name.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t a = name.p[i], b = (uint8_t)lit[i];
+		if (a >= 'a' && a <= 'z')
+			a = (uint8_t)(a - 32);
+		if (b >= 'a' && b <= 'z')
+			b = (uint8_t)(b - 32);
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+int search_doc_match(struct sx_doc *d, const struct search_text_key *k)
+{
+	/* only the block the key reads is inflated */
+	if (sx_doc_need(d, k->type == IMAP_SEARCH_BODY ? SX_DOC_BODY :
+			   k->type == IMAP_SEARCH_TEXT ?
+			   SX_DOC_BODY | SX_DOC_HDR : SX_DOC_HDR) < 0)
+		return -1;
+	switch (k->type) {
+	case IMAP_SEARCH_SUBJECT:
+		return str_has(d->field[FIELD_SUBJECT], k);
+	case IMAP_SEARCH_FROM:
+		return str_has(d->field[FIELD_FROM], k);
+	case IMAP_SEARCH_TO:
+		return str_has(d->field[FIELD_TO], k);
+	case IMAP_SEARCH_CC:
+		return str_has(d->field[FIELD_CC], k);
+	case IMAP_SEARCH_BCC:
+		return str_has(d->field[FIELD_BCC], k);
+	case IMAP_SEARCH_HEADER:
+		/* "" = has the field (match_header_field) */
+		for (size_t i = 0; i < d->nfields; i++)
+			if (name_eq_ci(d->fields[i].name, k->header) &&
+			    str_has(d->fields[i].value, k))
+				return 1;
+		return 0;
+	case IMAP_SEARCH_BODY:
+		return str_has(d->body_text, k);
+	case IMAP_SEARCH_TEXT: {
+		if (k->needle_len == 0 || str_has(d->body_text, k) ||
+		    str_has(d->part_headers, k))
+			return 1;
+		/* each top-level unit as fold_header() makes it: the
+		 * folding of "Name: value" is fold(Name) ": " fold(value),
+		 * folding being per code point and ":" ASCII */
+		struct buf u;
+		buf_init(&u);
+		int r = 0;
+		for (size_t i = 0; i < d->nfields && r == 0; i++) {
+			buf_clear(&u);
+			unicode_fold_utf8(d->fields[i].name.p,
+					  d->fields[i].name.len, &u);
+			buf_append(&u, ": ", 2);
+			buf_append(&u, d->fields[i].value.p,
+				   d->fields[i].value.len);
+			struct sx_str s = { u.data, u.len };
+			r = str_has(s, k);
+		}
+		buf_free(&u);
+		return r;
+	}
+	default:
+		return 0;
+	}
 }

@@ -105,4 +105,25 @@ int search_match_text(struct search_message *m,
 int search_message_sent_date(struct search_message *m,
 			     struct imap_date *date_r, const char **error_r);
 
+/* ---- the search index's copy of the text (store/search-index.h) ----
+ * The index stores, per message, the folded units the functions above
+ * match in, made by the same code; search_doc_match() then decides a
+ * key on that copy exactly as search_match_text() decides it on the
+ * message. Keep the two in step: the property test
+ * (tests/unit/test-search-property.c) compares them. */
+struct sx_doc;
+
+/* Appends the document text record of m (store/search-index.h). 0, or
+ * -1 with error_r if the message could not be loaded. */
+int search_message_extract(struct search_message *m, struct buf *rec_out,
+			   const char **error_r);
+/* 1 if the document matches k, 0 if not, -1 if a block of its record
+ * does not decode (the matcher must decide). */
+int search_doc_match(struct sx_doc *d, const struct search_text_key *k);
+/* A store_sx_extractor (store_set_search_extractor): the record of a
+ * message from its bytes and cache record. */
+int search_index_extractor(void *ctx, const uint8_t *data, size_t len,
+			   const uint8_t *cache, size_t cache_len,
+			   struct buf *rec_out);
+
 #endif

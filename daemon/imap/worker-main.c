@@ -10,6 +10,7 @@
 #include "../../common/sandbox.h"
 #include "../../store/charset.h"
 #include "../../store/mime-cache.h"
+#include "search-plan.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ static void worker_open_store(const char *dir)
 		if (store_open(dir, STORE_OPEN_CREATE, &worker.store, &err) == 0) {
 			store_set_cache_builder(worker.store, worker_cache_builder,
 						NULL);
+			search_plan_attach(worker.store);	/* issue 6 */
 			return;
 		}
 		if (store_open_last_error() != STORE_ERR_INUSE)

@@ -24,17 +24,13 @@
 #define WORKER_CLOSE_TIMEOUT_MS 5000
 #define WORKER_MAX_LITERAL WORKER_APPEND_LIMIT
 
-/* A weak reference does not pull a member out of libposternd.a: a
- * handler is declared strong once it exists; those still being written
- * elsewhere stay weak until then. */
 void cmd_store(struct worker_session *s, const struct imap_command *cmd);
 void cmd_copy(struct worker_session *s, const struct imap_command *cmd);
 void cmd_move(struct worker_session *s, const struct imap_command *cmd);
 void cmd_expunge(struct worker_session *s, const struct imap_command *cmd);
 void cmd_append(struct worker_session *s, const struct imap_command *cmd);
 void cmd_idle(struct worker_session *s, const struct imap_command *cmd);
-void cmd_fetch(struct worker_session *s, const struct imap_command *cmd)
-	__attribute__((weak));
+void cmd_fetch(struct worker_session *s, const struct imap_command *cmd);
 void cmd_search(struct worker_session *s, const struct imap_command *cmd);
 
 static const struct worker_cmd_def worker_commands[] = {

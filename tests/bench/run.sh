@@ -6,6 +6,11 @@ cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-store" \
 	tests/bench/bench-store.c "$build/libpostern.a" -llmdb
 echo "== store (bench-store --quick --max 100000; full run: $build/bench-store)"
 "$build/bench-store" --quick --max 100000
+cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-search" \
+	tests/bench/bench-search.c "$build/libposternd.a" "$build/libpostern.a" \
+	$(pkg-config --libs gnutls lmdb libseccomp zlib) -lpam -lcrypt
+echo "== search index (bench-search --n 10000; 100k: $build/bench-search --n 100000)"
+"$build/bench-search" --n 10000
 echo "== login and process memory"
 python3 tests/bench/bench-login.py "$build"
 if command -v dovecot >/dev/null 2>&1; then

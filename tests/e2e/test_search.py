@@ -567,13 +567,17 @@ def search_reads_text_only_when_needed(env):
         eq(stats()[2:], [0, 0, 0], "flags read no message")
         eq(c.search("FLAGGED BODY treffen"), [2], "flag then body")
         time.sleep(0.2)
-        eq(stats()[2:], [1, 1, 1], "one message read")
+        # one message left undecided; the search index (issue 6) decides
+        # it on its stored text, the scan (POSTERN_SEARCH_INDEX=0) reads it
+        st = stats()
+        eq(st[2], 1, "one message undecided")
+        eq(st[3] <= 1 and st[4] <= 1, True, "at most one message read")
         eq(c.search("SUBJECT big"), [4], "subject from the cache")
         time.sleep(0.2)
         eq(stats()[4], 0, "SUBJECT reads no message")
         eq(c.search("OR SEEN BODY lorem"), [1, 4, 5], "OR short-circuit")
         time.sleep(0.2)
-        eq(stats()[4], N - 2, "the seen ones not read")
+        eq(stats()[4] <= N - 2, True, "the seen ones not read")
     finally:
         c.close()
 

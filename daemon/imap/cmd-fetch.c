@@ -1,0 +1,876 @@
+/* FETCH and UID FETCH (RFC 9051 6.4.5 and 7.5.2, RFC 3501 for the RFC822
+ * items, BINARY RFC 3516, MODSEQ/CHANGEDSINCE RFC 7162 3.1.4).
+ *
+ * Output is produced one message at a time and the command suspends
+ * whenever the session's output is over its high-water mark, so a FETCH
+ * of any number of messages or of huge bodies holds at most one message's
+ * small items, one body chunk and the message records of one batch in
+ * memory. Large body ranges are not copied at all: they go out as a file
+ * segment of the stored blob (worker_session_stream_file), and nothing
+ * more is written until it has drained, since the segment is sent after
+ * whatever the output buffer holds.
+ *
+ * Structure (ENVELOPE, BODYSTRUCTURE, section offsets) comes from the
+ * parsed-message cache built at append; a message without a cache, or
+ * with one that fails to decode, gets it rebuilt from its bytes (and
+ * stored again). */
+#include "worker.h"
+
+#include "../../common/imap-date.h"
+#include "../../common/imap-write.h"
+#include "../../common/log.h"
+#include "../../store/mime-cache.h"
+#include "../../store/mime-header.h"
+#include "fetch-section.h"
+#include "imap-fetch-args.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bodies up to this size are copied into the output buffer; larger ones
+ * are streamed from the blob or, when they had to be decoded or
+ * filtered, drained from memory in pieces. */
+#define FETCH_INLINE_MAX (64 * 1024)
+/* Message records read from the store per transaction. */
+#define FETCH_BATCH 256
+
+void worker_write_flag_list(struct buf *out, const struct store_message *msg,
+			    const struct worker_selected *sel);
+
+/* A message record that outlives the store iteration. */
+struct fetch_rec {
+	struct store_message msg;
+	char **keywords;
+	bool seen_set;		/* this FETCH set \Seen: send FLAGS */
+};
+
+struct fetch_seq_range {
+	uint32_t first, last;	/* sequence numbers in the session's view */
+};
+
+struct fetch_cmd {
+	char *tag;
+	bool uid;
+	struct imap_fetch_args args;
+	/* what is left to fetch: sequence ranges of the view, ascending */
+	struct fetch_seq_range *ranges;
+	size_t nranges, range;
+	uint32_t next_seq;
+	/* the records of the current batch */
+	struct fetch_rec *batch;
+	size_t batch_count, batch_cap, batch_pos;
+	/* the message being written */
+	bool in_msg;
+	struct fetch_rec *cur;
+	uint32_t cur_seq;
+	size_t body_idx;
+	bool first_item;
+	int fd;
+	struct buf cache;
+	bool cache_loaded, cache_rebuilt;
+	struct mime_message *tree;
+	/* an in-memory literal being drained */
+	struct buf pending;
+	size_t pending_pos;
+	/* outcome */
+	bool expunged;		/* a requested message is gone */
+	bool unknown_cte;	/* BINARY of an unknown encoding */
+	bool failed;
+	char *error;
+	enum store_error store_err;
+};
+
+static void fetch_rec_clear(struct fetch_rec *r)
+{
+	for (size_t i = 0; i < r->msg.nkeywords; i++)
+		free(r->keywords[i]);
+	free(r->keywords);
+	memset(r, 0, sizeof(*r));
+}
+
+static void fetch_batch_clear(struct fetch_cmd *c)
+{
+	for (size_t i = 0; i < c->batch_count; i++)
+		fetch_rec_clear(&c->batch[i]);
+	c->batch_count = c->batch_pos = 0;
+}
+
+static void fetch_msg_end(struct fetch_cmd *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	mime_message_free(&c->tree);
+	buf_clear(&c->cache);
+	c->cache_loaded = c->cache_rebuilt = false;
+	c->in_msg = false;
+	c->cur = NULL;
+}
+
+static void fetch_cmd_free(void *state)
+{
+	struct fetch_cmd *c = state;
+	fetch_msg_end(c);
+	fetch_batch_clear(c);
+	free(c->batch);
+	free(c->ranges);
+	buf_free(&c->cache);
+	buf_free(&c->pending);
+	imap_fetch_args_free(&c->args);
+	free(c->error);
+	free(c->tag);
+	free(c);
+}
+
+static void fetch_fail(struct fetch_cmd *c, const char *error)
+{
+	if (c->failed)
+		return;
+	c->failed = true;
+	c->store_err = store_last_error(worker.store);
+	c->error = xstrdup(error);
+}
+
+/* ---- reading the store ---------------------------------------------- */
+
+static int fetch_collect_cb(void *ctx, const struct store_message *msg)
+{
+	struct fetch_cmd *c = ctx;
+	if (c->batch_count == c->batch_cap) {
+		c->batch_cap = c->batch_cap ? c->batch_cap * 2 : 64;
+		c->batch = xrealloc(c->batch, c->batch_cap * sizeof(*c->batch));
+	}
+	struct fetch_rec *r = &c->batch[c->batch_count++];
+	r->msg = *msg;
+	r->keywords = NULL;
+	if (msg->nkeywords > 0) {
+		r->keywords = xcalloc(msg->nkeywords, sizeof(char *));
+		for (size_t i = 0; i < msg->nkeywords; i++)
+			r->keywords[i] = xstrdup(msg->keywords[i]);
+	}
+	r->msg.keywords = (const char *const *)r->keywords;
+	r->seen_set = false;
+	return 0;
+}
+
+/* Sets \Seen on the messages of the batch that lack it (RFC 9051 6.4.5:
+ * BODY[...] without PEEK), in one transaction, and tells the user's
+ * other sessions. A failure is logged: the data is still sent. */
+static void fetch_set_seen(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct store_uidrange *ranges = xcalloc(c->batch_count, sizeof(*ranges));
+	size_t n = 0;
+	for (size_t i = 0; i < c->batch_count; i++) {
+		if (c->batch[i].msg.flags & STORE_FLAG_SEEN)
+			continue;
+		ranges[n].first = ranges[n].last = c->batch[i].msg.uid;
+		n++;
+	}
+	if (n == 0) {
+		free(ranges);
+		return;
+	}
+	struct store_uidset set = { ranges, n };
+	struct store_flags_req req = { .mode = STORE_FLAGS_ADD,
+				       .flags = STORE_FLAG_SEEN };
+	struct store_flags_result res;
+	memset(&res, 0, sizeof(res));
+	const char *err;
+	if (store_flags_set(worker.store, s->selected->mailbox_id, &set, &req,
+			    &res, &err) < 0) {
+		log_msg(LOG_LEVEL_ERROR, s->id, "FETCH: setting \\Seen: %s", err);
+		free(ranges);
+		return;
+	}
+	uint32_t *uids = xcalloc(res.nchanged ? res.nchanged : 1, sizeof(*uids));
+	size_t j = 0;
+	for (size_t i = 0; i < res.nchanged; i++) {
+		uids[i] = res.changed[i].uid;
+		while (j < c->batch_count &&
+		       c->batch[j].msg.uid < res.changed[i].uid)
+			j++;
+		if (j < c->batch_count &&
+		    c->batch[j].msg.uid == res.changed[i].uid) {
+			unsigned recent = c->batch[j].msg.flags & STORE_FLAG_RECENT;
+			c->batch[j].msg.flags = (res.changed[i].flags &
+						 ~STORE_FLAG_RECENT) | recent;
+			c->batch[j].msg.modseq = res.changed[i].modseq;
+			c->batch[j].seen_set = true;
+		}
+	}
+	if (res.nchanged > 0)
+		worker_notify_flags(s->selected->mailbox_id, uids, res.nchanged, s);
+	free(uids);
+	store_flags_result_free(&res);
+	free(ranges);
+}
+
+/* Reads the records of the next up to FETCH_BATCH messages. A message of
+ * the view that the store no longer has was expunged by another session
+ * and not yet announced here: it is skipped (RFC 9051 7.1 EXPUNGEISSUED).
+ * Returns 0, or -1 on a store error. */
+static int fetch_load_batch(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct worker_selected *sel = s->selected;
+	struct store_uidrange ranges[FETCH_BATCH];
+	size_t nr = 0, want = 0;
+	fetch_batch_clear(c);
+	while (c->range < c->nranges && want < FETCH_BATCH) {
+		struct fetch_seq_range *r = &c->ranges[c->range];
+		if (c->next_seq < r->first)
+			c->next_seq = r->first;
+		uint32_t last = r->last;
+		if (last - c->next_seq >= FETCH_BATCH - want)
+			last = c->next_seq + (uint32_t)(FETCH_BATCH - want) - 1;
+		/* one UID range per run of consecutive sequence numbers */
+		ranges[nr].first = sel->view.uids[c->next_seq - 1];
+		ranges[nr].last = sel->view.uids[last - 1];
+		nr++;
+		want += last - c->next_seq + 1;
+		if (last == r->last) {
+			c->range++;
+			c->next_seq = 0;
+		} else {
+			c->next_seq = last + 1;
+		}
+	}
+	struct store_uidset set = { ranges, nr };
+	const char *err;
+	/* Between two UIDs of the view the store can only hold messages of
+	 * the view (UIDs only grow), so a batch is at most FETCH_BATCH
+	 * records; anything else is dropped below all the same. */
+	if (store_message_iter(worker.store, sel->mailbox_id, &set,
+			       fetch_collect_cb, c, &err) < 0) {
+		fetch_fail(c, err);
+		return -1;
+	}
+	/* Keep only what the client knows; count what vanished. */
+	size_t kept = 0, found = 0;
+	for (size_t i = 0; i < c->batch_count; i++) {
+		struct fetch_rec *r = &c->batch[i];
+		if (store_seqmap_seq(&sel->view, r->msg.uid) == 0) {
+			fetch_rec_clear(r);
+			continue;
+		}
+		found++;
+		if (c->args.changedsince_set &&
+		    r->msg.modseq <= c->args.changedsince) {
+			fetch_rec_clear(r);
+			continue;
+		}
+		if (kept != i)
+			c->batch[kept] = *r;
+		kept++;
+	}
+	c->batch_count = kept;
+	if (found < want)
+		c->expunged = true;
+	if (c->args.sets_seen && !sel->readonly)
+		fetch_set_seen(s, c);
+	return 0;
+}
+
+/* The cache record of the current message, rebuilt from the message if
+ * it is missing or does not decode. Returns 0 or -1 (c failed). */
+static int fetch_cache_rebuild(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct buf msg;
+	const char *err;
+	buf_init(&msg);
+	if (store_message_read(worker.store, c->cur->msg.blob_id, &msg, &err) < 0) {
+		fetch_fail(c, err);
+		buf_free(&msg);
+		return -1;
+	}
+	buf_clear(&c->cache);
+	mime_cache_build(msg.data, msg.len, NULL, &c->cache);
+	buf_free(&msg);
+	c->cache_loaded = c->cache_rebuilt = true;
+	if (store_cache_put(worker.store, c->cur->msg.blob_id, c->cache.data,
+			    c->cache.len, &err) < 0)
+		log_msg(LOG_LEVEL_ERROR, s->id, "FETCH: storing a rebuilt cache: %s",
+			err);
+	return 0;
+}
+
+static int fetch_cache(struct worker_session *s, struct fetch_cmd *c)
+{
+	if (c->cache_loaded)
+		return 0;
+	const char *err;
+	buf_clear(&c->cache);
+	int r = store_cache_get(worker.store, c->cur->msg.blob_id, &c->cache,
+				&err);
+	if (r < 0 && store_last_error(worker.store) != STORE_ERR_CORRUPT) {
+		fetch_fail(c, err);
+		return -1;
+	}
+	uint64_t size;
+	if (r <= 0 || mime_cache_message_size(c->cache.data, c->cache.len,
+					       &size, &err) < 0 ||
+	    size != c->cur->msg.size) {
+		log_msg(LOG_LEVEL_INFO, s->id, "FETCH: UID %u: rebuilding its "
+			"parsed-message cache", c->cur->msg.uid);
+		return fetch_cache_rebuild(s, c);
+	}
+	c->cache_loaded = true;
+	return 0;
+}
+
+/* The decoded structure tree of the current message. */
+static int fetch_tree(struct worker_session *s, struct fetch_cmd *c)
+{
+	if (c->tree != NULL)
+		return 0;
+	if (fetch_cache(s, c) < 0)
+		return -1;
+	const char *err;
+	if (mime_cache_decode(c->cache.data, c->cache.len, &c->tree, &err) == 0)
+		return 0;
+	c->tree = NULL;
+	if (c->cache_rebuilt) {
+		fetch_fail(c, err);
+		return -1;
+	}
+	log_msg(LOG_LEVEL_INFO, s->id, "FETCH: UID %u: cache: %s; rebuilding",
+		c->cur->msg.uid, err);
+	if (fetch_cache_rebuild(s, c) < 0)
+		return -1;
+	if (mime_cache_decode(c->cache.data, c->cache.len, &c->tree, &err) < 0) {
+		c->tree = NULL;
+		fetch_fail(c, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int fetch_open(struct fetch_cmd *c)
+{
+	if (c->fd >= 0)
+		return 0;
+	const char *err;
+	if (store_message_open(worker.store, c->cur->msg.blob_id, &c->fd,
+			       &err) < 0) {
+		c->fd = -1;
+		fetch_fail(c, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends len bytes of the message at off to out. */
+static int fetch_pread(struct fetch_cmd *c, uint64_t off, uint64_t len,
+		       struct buf *out)
+{
+	if (fetch_open(c) < 0)
+		return -1;
+	buf_reserve(out, (size_t)len);
+	while (len > 0) {
+		ssize_t r = pread(c->fd, out->data + out->len, (size_t)len,
+				  (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fetch_fail(c, r < 0 ? strerror(errno) :
+				   "message file is shorter than its record");
+			return -1;
+		}
+		out->len += (size_t)r;
+		off += (uint64_t)r;
+		len -= (uint64_t)r;
+	}
+	return 0;
+}
+
+/* ---- writing the response ------------------------------------------- */
+
+static void fetch_sep(struct worker_session *s, struct fetch_cmd *c)
+{
+	if (!c->first_item)
+		buf_append_byte(&s->net.out, ' ');
+	c->first_item = false;
+}
+
+/* The items that are not body sections. Returns 0 or -1 (c failed). */
+static int fetch_write_simple(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct buf *out = &s->net.out;
+	const struct fetch_rec *r = c->cur;
+	uint32_t items = c->args.items;
+	if (items & IMAP_FETCH_UID) {
+		fetch_sep(s, c);
+		buf_printf(out, "UID %u", r->msg.uid);
+	}
+	/* RFC 9051 6.4.5: a \Seen set by this FETCH is reported. */
+	if ((items & IMAP_FETCH_FLAGS) || r->seen_set) {
+		fetch_sep(s, c);
+		buf_append_str(out, "FLAGS ");
+		worker_write_flag_list(out, &r->msg, s->selected);
+	}
+	if (items & IMAP_FETCH_INTERNALDATE) {
+		char date[IMAP_DATETIME_SIZE];
+		imap_datetime_format((time_t)r->msg.internaldate, 0, date);
+		fetch_sep(s, c);
+		buf_printf(out, "INTERNALDATE \"%s\"", date);
+	}
+	if (items & IMAP_FETCH_RFC822_SIZE) {
+		fetch_sep(s, c);
+		buf_printf(out, "RFC822.SIZE %llu",
+			   (unsigned long long)r->msg.size);
+	}
+	if (items & IMAP_FETCH_ENVELOPE) {
+		const char *err;
+		size_t mark = out->len;
+		fetch_sep(s, c);
+		buf_append_str(out, "ENVELOPE ");
+		if (c->tree != NULL ||
+		    (items & (IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE))) {
+			if (fetch_tree(s, c) < 0)
+				return -1;
+			mime_envelope_write(c->tree->root->env, out);
+		} else {
+			if (fetch_cache(s, c) < 0)
+				return -1;
+			size_t at = out->len;
+			if (mime_cache_envelope(c->cache.data, c->cache.len, out,
+						&err) < 0) {
+				out->len = at;
+				if (c->cache_rebuilt) {
+					out->len = mark;
+					fetch_fail(c, err);
+					return -1;
+				}
+				if (fetch_cache_rebuild(s, c) < 0 ||
+				    mime_cache_envelope(c->cache.data,
+							c->cache.len, out,
+							&err) < 0) {
+					out->len = mark;
+					fetch_fail(c, err);
+					return -1;
+				}
+			}
+		}
+	}
+	if (items & IMAP_FETCH_BODY) {
+		if (fetch_tree(s, c) < 0)
+			return -1;
+		fetch_sep(s, c);
+		buf_append_str(out, "BODY ");
+		mime_bodystructure_write(c->tree->root, false, out);
+	}
+	if (items & IMAP_FETCH_BODYSTRUCTURE) {
+		if (fetch_tree(s, c) < 0)
+			return -1;
+		fetch_sep(s, c);
+		buf_append_str(out, "BODYSTRUCTURE ");
+		mime_bodystructure_write(c->tree->root, true, out);
+	}
+	if (items & IMAP_FETCH_MODSEQ) {
+		fetch_sep(s, c);
+		buf_printf(out, "MODSEQ (%llu)",
+			   (unsigned long long)r->msg.modseq);
+	}
+	if (items & IMAP_FETCH_SAVEDATE) {
+		fetch_sep(s, c);
+		if (r->msg.savedate == 0) {
+			buf_append_str(out, "SAVEDATE NIL");
+		} else {
+			char date[IMAP_DATETIME_SIZE];
+			imap_datetime_format((time_t)r->msg.savedate, 0, date);
+			buf_printf(out, "SAVEDATE \"%s\"", date);
+		}
+	}
+	return 0;
+}
+
+/* Queues data as the item's value: inline when small, else drained from
+ * c->pending as the output empties. */
+static void fetch_write_data(struct worker_session *s, struct fetch_cmd *c,
+			     struct buf *data, bool literal8)
+{
+	buf_printf(&s->net.out, "%s{%zu}\r\n", literal8 ? "~" : "", data->len);
+	if (data->len <= FETCH_INLINE_MAX) {
+		buf_append(&s->net.out, data->data, data->len);
+		buf_clear(data);
+		return;
+	}
+	/* take the bytes over without copying */
+	struct buf t = c->pending;
+	c->pending = *data;
+	*data = t;
+	buf_clear(data);
+	c->pending_pos = 0;
+}
+
+/* Writes c->pending while the output has room; true when all is out. */
+static bool fetch_drain_pending(struct worker_session *s, struct fetch_cmd *c)
+{
+	while (c->pending_pos < c->pending.len) {
+		if (!worker_session_can_write(s))
+			return false;
+		size_t n = c->pending.len - c->pending_pos;
+		if (n > FETCH_INLINE_MAX)
+			n = FETCH_INLINE_MAX;
+		buf_append(&s->net.out, c->pending.data + c->pending_pos, n);
+		c->pending_pos += n;
+	}
+	buf_free(&c->pending);
+	c->pending_pos = 0;
+	return true;
+}
+
+/* Writes a byte range of the message as the item's value. Returns 1 if
+ * it went out as a file segment (nothing may follow until it drained),
+ * 0 if written, -1 on error. */
+static int fetch_write_range(struct worker_session *s, struct fetch_cmd *c,
+			     uint64_t off, uint64_t len, bool literal8)
+{
+	struct buf *out = &s->net.out;
+	if (len <= FETCH_INLINE_MAX) {
+		size_t mark = out->len;
+		buf_printf(out, "%s{%llu}\r\n", literal8 ? "~" : "",
+			   (unsigned long long)len);
+		if (fetch_pread(c, off, len, out) < 0) {
+			out->len = mark;
+			return -1;
+		}
+		return 0;
+	}
+	if (fetch_open(c) < 0)
+		return -1;
+	int fd = dup(c->fd);
+	if (fd < 0) {
+		fetch_fail(c, strerror(errno));
+		return -1;
+	}
+	buf_printf(out, "%s{%llu}\r\n", literal8 ? "~" : "",
+		   (unsigned long long)len);
+	worker_session_stream_file(s, fd, off, len);
+	return 1;
+}
+
+/* One BODY[...] / BINARY[...] / RFC822* item. Returns 1 if the output
+ * must drain before anything else is written, 0 if done, -1 on error
+ * (c failed; the response is then cut short by the caller). */
+static int fetch_write_body(struct worker_session *s, struct fetch_cmd *c,
+			    const struct imap_fetch_body *b)
+{
+	struct buf *out = &s->net.out;
+	uint64_t off = 0, len = c->cur->msg.size;
+	const struct mime_part *part = NULL;
+	bool whole = b->part_count == 0 && b->section == IMAP_SECTION_FULL;
+
+	if (!whole) {
+		if (fetch_tree(s, c) < 0)
+			return -1;
+		struct buf sec;
+		buf_init(&sec);
+		fetch_section_text(b, &sec);
+		int r = mime_section_find(c->tree, buf_cstr(&sec), &off, &len);
+		buf_free(&sec);
+		if (r == 0 && (b->binary || b->binary_size)) {
+			part = fetch_find_part(c->tree->root, b->part, b->part_count);
+			if (part == NULL)
+				r = -1;
+		}
+		if (r < 0) {
+			/* No such section: NIL (an empty size for BINARY.SIZE,
+			 * whose value is a number). */
+			fetch_sep(s, c);
+			if (b->binary_size)
+				buf_printf(out, "%s 0", b->response_name);
+			else
+				buf_printf(out, "%s NIL", b->response_name);
+			return 0;
+		}
+		if (off + len > c->cur->msg.size) {
+			fetch_fail(c, "parsed-message cache does not match the message");
+			return -1;
+		}
+	}
+
+	if (b->binary || b->binary_size) {
+		enum fetch_binary_kind kind = part != NULL ?
+			fetch_binary_kind(part, b->part_count) : FETCH_BINARY_RAW;
+		if (kind == FETCH_BINARY_UNKNOWN) {
+			/* RFC 3516 4.3: the command fails with UNKNOWN-CTE;
+			 * the other items of the message still go out. */
+			c->unknown_cte = true;
+			return 0;
+		}
+		if (kind == FETCH_BINARY_DECODE) {
+			struct buf raw, dec;
+			buf_init(&raw);
+			buf_init(&dec);
+			if (fetch_pread(c, off, len, &raw) < 0) {
+				buf_free(&raw);
+				return -1;
+			}
+			fetch_binary_decode(raw.data, raw.len, part->enc, &dec);
+			buf_free(&raw);
+			fetch_sep(s, c);
+			if (b->binary_size) {
+				buf_printf(out, "%s %zu", b->response_name, dec.len);
+				buf_free(&dec);
+				return 0;
+			}
+			uint64_t poff, plen;
+			fetch_partial(b, dec.len, &poff, &plen);
+			if (poff > 0)
+				buf_consume(&dec, (size_t)poff);
+			dec.len = (size_t)plen;
+			buf_printf(out, "%s ", b->response_name);
+			fetch_write_data(s, c, &dec,
+					 fetch_has_nul(dec.data, dec.len));
+			buf_free(&dec);
+			return c->pending.len > 0 ? 1 : 0;
+		}
+		if (b->binary_size) {
+			fetch_sep(s, c);
+			buf_printf(out, "%s %llu", b->response_name,
+				   (unsigned long long)len);
+			return 0;
+		}
+	}
+
+	if (b->section == IMAP_SECTION_HEADER_FIELDS ||
+	    b->section == IMAP_SECTION_HEADER_FIELDS_NOT) {
+		struct buf hdr, sel;
+		buf_init(&hdr);
+		buf_init(&sel);
+		if (fetch_pread(c, off, len, &hdr) < 0) {
+			buf_free(&hdr);
+			return -1;
+		}
+		mime_header_select(hdr.data, hdr.len,
+				   (const char *const *)b->fields, b->field_count,
+				   b->section == IMAP_SECTION_HEADER_FIELDS_NOT,
+				   &sel);
+		buf_free(&hdr);
+		uint64_t poff, plen;
+		fetch_partial(b, sel.len, &poff, &plen);
+		if (poff > 0)
+			buf_consume(&sel, (size_t)poff);
+		sel.len = (size_t)plen;
+		fetch_sep(s, c);
+		buf_printf(out, "%s ", b->response_name);
+		fetch_write_data(s, c, &sel, false);
+		buf_free(&sel);
+		return c->pending.len > 0 ? 1 : 0;
+	}
+
+	uint64_t poff, plen;
+	fetch_partial(b, len, &poff, &plen);
+	size_t mark = out->len;
+	bool first = c->first_item;
+	fetch_sep(s, c);
+	buf_printf(out, "%s ", b->response_name);
+	/* A streamed range cannot be checked for NUL beforehand: BINARY
+	 * always uses literal8 then (RFC 3516 4.3 allows it). */
+	bool literal8 = false;
+	if (b->binary) {
+		if (plen > FETCH_INLINE_MAX) {
+			literal8 = true;
+		} else {
+			struct buf tmp;
+			buf_init(&tmp);
+			if (fetch_pread(c, off + poff, plen, &tmp) < 0) {
+				buf_free(&tmp);
+				out->len = mark;
+				c->first_item = first;
+				return -1;
+			}
+			fetch_write_data(s, c, &tmp,
+					 fetch_has_nul(tmp.data, tmp.len));
+			buf_free(&tmp);
+			return 0;
+		}
+	}
+	int r = fetch_write_range(s, c, off + poff, plen, literal8);
+	if (r < 0) {
+		out->len = mark;
+		c->first_item = first;
+	}
+	return r;
+}
+
+/* Starts the response of the next message of the batch. */
+static int fetch_msg_begin(struct worker_session *s, struct fetch_cmd *c)
+{
+	c->cur = &c->batch[c->batch_pos++];
+	c->cur_seq = store_seqmap_seq(&s->selected->view, c->cur->msg.uid);
+	c->in_msg = true;
+	c->body_idx = 0;
+	c->first_item = true;
+	size_t mark = s->net.out.len;
+	buf_printf(&s->net.out, "* %u FETCH (", c->cur_seq);
+	if (fetch_write_simple(s, c) < 0) {
+		s->net.out.len = mark;
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the body items of the current message from body_idx on.
+ * Returns 1 when the message is complete, 0 when the output must drain
+ * first, -1 on error. */
+static int fetch_msg_continue(struct worker_session *s, struct fetch_cmd *c)
+{
+	while (c->body_idx < c->args.body_count) {
+		if (!worker_session_can_write(s))
+			return 0;
+		int r = fetch_write_body(s, c, &c->args.bodies[c->body_idx]);
+		if (r < 0)
+			return -1;
+		c->body_idx++;
+		if (r > 0)
+			return 0;
+	}
+	buf_append_str(&s->net.out, ")\r\n");
+	fetch_msg_end(c);
+	return 1;
+}
+
+static void fetch_finish(struct worker_session *s, struct fetch_cmd *c)
+{
+	const char *cmd = c->uid ? "UID FETCH" : "FETCH";
+	/* Changes by others are told before the tagged response; EXPUNGE
+	 * only for UID FETCH (RFC 9051 7.5.1). */
+	worker_sync_flush(s, c->uid);
+	if (c->failed) {
+		const char *code = NULL;
+		switch (c->store_err) {
+		case STORE_ERR_TEMP: code = "UNAVAILABLE"; break;
+		case STORE_ERR_NONE: break;
+		default: code = "SERVERBUG"; break;
+		}
+		log_msg(LOG_LEVEL_ERROR, s->id, "%s failed: %s", cmd, c->error);
+		if (code != NULL)
+			net_conn_printf(&s->net, "%s NO [%s] %s failed: %s\r\n",
+					c->tag, code, cmd, c->error);
+		else
+			net_conn_printf(&s->net, "%s NO %s failed: %s\r\n",
+					c->tag, cmd, c->error);
+	} else if (c->unknown_cte) {
+		net_conn_printf(&s->net, "%s NO [UNKNOWN-CTE] Unknown "
+				"Content-Transfer-Encoding\r\n", c->tag);
+	} else if (c->expunged && !c->uid) {
+		net_conn_printf(&s->net, "%s NO [EXPUNGEISSUED] Some messages "
+				"were expunged by another session\r\n", c->tag);
+	} else {
+		net_conn_printf(&s->net, "%s OK %s completed\r\n", c->tag, cmd);
+	}
+}
+
+/* Runs the command as far as the output allows; true when finished. */
+static bool fetch_run(struct worker_session *s, void *state)
+{
+	struct fetch_cmd *c = state;
+	for (;;) {
+		if (c->pending.len > 0 && !fetch_drain_pending(s, c))
+			return false;
+		if (!worker_session_can_write(s))
+			return false;
+		if (c->in_msg) {
+			if (fetch_msg_continue(s, c) < 0) {
+				/* The failed item was taken back; close the
+				 * response with what it has (an item fails
+				 * only before its literal starts). */
+				buf_append_str(&s->net.out, ")\r\n");
+				fetch_msg_end(c);
+				break;
+			}
+			continue;
+		}
+		if (c->failed)
+			break;
+		if (c->batch_pos == c->batch_count) {
+			if (c->range >= c->nranges)
+				break;
+			if (fetch_load_batch(s, c) < 0)
+				break;
+			continue;
+		}
+		if (fetch_msg_begin(s, c) < 0) {
+			fetch_msg_end(c);
+			break;
+		}
+	}
+	fetch_finish(s, c);
+	return true;
+}
+
+/* The sequence ranges of the view that set (UIDs) names. */
+static void fetch_ranges_from_uids(struct fetch_cmd *c,
+				   const struct store_seqmap *view,
+				   const struct imap_seqset *uids)
+{
+	size_t cap = uids->count ? uids->count : 1;
+	c->ranges = xcalloc(cap, sizeof(*c->ranges));
+	for (size_t i = 0; i < uids->count; i++) {
+		uint32_t first, last;
+		if (store_seqmap_range(view, uids->ranges[i].lo,
+				       uids->ranges[i].hi, &first, &last) == 0)
+			continue;
+		if (c->nranges > 0 && c->ranges[c->nranges - 1].last + 1 >= first) {
+			if (last > c->ranges[c->nranges - 1].last)
+				c->ranges[c->nranges - 1].last = last;
+			continue;
+		}
+		c->ranges[c->nranges].first = first;
+		c->ranges[c->nranges].last = last;
+		c->nranges++;
+	}
+}
+
+void cmd_fetch(struct worker_session *s, const struct imap_command *cmd)
+{
+	const char *err;
+	if (cmd->arg_count < 2) {
+		worker_session_bad(s, cmd->tag, "FETCH expects a sequence set "
+				   "and data items");
+		return;
+	}
+	struct imap_seqset uids;
+	if (worker_resolve_set(s, &cmd->args[0], s->cmd_uid, &uids, &err) < 0) {
+		worker_session_bad(s, cmd->tag, "%s", err);
+		return;
+	}
+	struct fetch_cmd *c = xcalloc(1, sizeof(*c));
+	c->fd = -1;
+	buf_init(&c->cache);
+	buf_init(&c->pending);
+	if (imap_fetch_args_parse(cmd->args + 1, cmd->arg_count - 1, &c->args,
+				  &err) < 0) {
+		memset(&c->args, 0, sizeof(c->args));
+		imap_seqset_free(&uids);
+		fetch_cmd_free(c);
+		worker_session_bad(s, cmd->tag, "%s", err);
+		return;
+	}
+	if (c->args.vanished) {
+		/* RFC 7162 3.2.6: only after ENABLE QRESYNC. */
+		imap_seqset_free(&uids);
+		fetch_cmd_free(c);
+		worker_session_bad(s, cmd->tag, "VANISHED needs QRESYNC enabled");
+		return;
+	}
+	if (c->args.items & IMAP_FETCH_PREVIEW) {
+		imap_seqset_free(&uids);
+		fetch_cmd_free(c);
+		worker_session_bad(s, cmd->tag, "PREVIEW is not supported");
+		return;
+	}
+	c->tag = xstrdup(cmd->tag);
+	c->uid = s->cmd_uid;
+	if (c->uid)
+		c->args.items |= IMAP_FETCH_UID;	/* RFC 9051 6.4.9 */
+	fetch_ranges_from_uids(c, &s->selected->view, &uids);
+	imap_seqset_free(&uids);
+	if (fetch_run(s, c))
+		fetch_cmd_free(c);
+	else
+		worker_session_suspend(s, fetch_run, fetch_cmd_free, c);
+}

@@ -1,0 +1,47 @@
+/* Indexed SEARCH (issue 6): the same answers as the scanning evaluator
+ * (search-eval.h), from fewer messages.
+ *
+ * The plan works on the parsed tree as it is:
+ *  - each text key with a folded string of three bytes or more asks the
+ *    store's index (store/search-index.h) for its candidates: the UIDs
+ *    whose text in the key's namespaces has every trigram of the
+ *    string, and every document still in the holding area. A shorter
+ *    string, an empty one (which matches everything, or "has the field"
+ *    for HEADER) and every key on the record cannot narrow: "all";
+ *  - AND intersects its children's candidates, OR unites them, NOT
+ *    cannot narrow (the complement of a superset is not a superset);
+ *  - the scanning evaluator then runs over the candidates only, with
+ *    record keys decided from the records as always and text keys decided
+ *    on the stored folded text (search_doc_match), or by the matcher for
+ *    a document that has none.
+ * Since the candidates are a superset of the matches and every candidate
+ * is decided as the scan would decide it, the result is the scan's. */
+#ifndef POSTERN_SEARCH_PLAN_H
+#define POSTERN_SEARCH_PLAN_H
+
+#include "search-eval.h"
+
+struct search_plan_stats {
+	bool narrowed;		/* the index narrowed the candidates */
+	size_t candidates;	/* UIDs examined (if narrowed) */
+	size_t postings_read;
+	size_t held;		/* held documents (holding area) */
+	size_t doc_loads;	/* stored texts read */
+	size_t matcher_calls;	/* text keys left to the matcher */
+};
+
+/* Off: search_plan_eval() is search_eval(). On by default; the worker
+ * turns it off with POSTERN_SEARCH_INDEX=0 in its environment. */
+extern bool search_plan_enabled;
+
+/* As search_eval(); stats may be NULL. */
+int search_plan_eval(struct store *store, const struct search_scope *scope,
+		     const struct imap_search_key *root,
+		     struct search_result *result_r,
+		     struct search_plan_stats *stats, const char **error_r);
+
+/* Registers the index's text extractor with a store (once, after
+ * store_open, where the cache builder is set). */
+void search_plan_attach(struct store *store);
+
+#endif

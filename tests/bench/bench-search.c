@@ -1,0 +1,283 @@
+/* Search index benchmark (issue 6): on N generated messages (Zipf
+ * vocabulary, multipart, base64 attachments; tests/unit/
+ * test-search-property-corpus.h), the index build rate, its size against
+ * the raw mail, the cost it adds to a durable APPEND, and warm query
+ * latency for a rare word, a common word, a phrase of common words, a
+ * partial address in FROM and bad cases, each beside the scanning
+ * evaluator on the same query. Figures only; tests are in tests/unit.
+ *
+ *   bench-search [--n N] [--dir DIR] [--no-scan] [--append N]
+ */
+#include "../../daemon/imap/search-eval.h"
+#include "../../daemon/imap/search-match.h"
+#include "../../daemon/imap/search-plan.h"
+#include "../../store/mime-cache.h"
+#include "../../store/search-index.h"
+#include "../../store/store.h"
+#include "../unit/test-search-property-corpus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cache_builder(void *ctx, const uint8_t *data, size_t len,
+			 struct buf *out)
+{
+	(void)ctx;
+	return mime_cache_build(data, len, NULL, out);
+}
+
+static struct store *open_store(const char *dir, bool extractor)
+{
+	struct store *s;
+	const char *err;
+	if (store_open(dir, STORE_OPEN_CREATE, &s, &err) < 0) {
+		fprintf(stderr, "store_open %s: %s\n", dir, err);
+		exit(1);
+	}
+	store_set_cache_builder(s, cache_builder, NULL);
+	if (extractor)
+		store_set_search_extractor(s, search_index_extractor, NULL);
+	store_set_search_merge_threshold(s, 0);
+	return s;
+}
+
+static uint32_t inbox_id(struct store *s)
+{
+	struct store_mailbox mb;
+	const char *err;
+	if (store_mailbox_get(s, "INBOX", &mb, &err) != 1)
+		exit(1);
+	return mb.id;
+}
+
+/* Durable single appends (one commit and fsync each), as APPEND does. */
+static double append_rate(const char *base, bool extractor, size_t n,
+			  struct corpus *c)
+{
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/append-%d", base, extractor);
+	struct store *s = open_store(dir, extractor);
+	store_set_search_merge_threshold(s, extractor ? SX_MERGE_DEFAULT : 0);
+	uint32_t mb = inbox_id(s);
+	struct buf *msgs = xcalloc(n, sizeof(*msgs));
+	for (size_t i = 0; i < n; i++) {
+		buf_init(&msgs[i]);
+		corpus_message(c, (unsigned)i, 150, true, &msgs[i]);
+	}
+	double t0 = now();
+	for (size_t i = 0; i < n; i++) {
+		struct store_append_msg m = { .data = msgs[i].data,
+					      .len = msgs[i].len, .fd = -1 };
+		uint32_t uid;
+		const char *err;
+		if (store_append(s, mb, &m, &uid, &err) < 0) {
+			fprintf(stderr, "append: %s\n", err);
+			exit(1);
+		}
+	}
+	double t = now() - t0;
+	for (size_t i = 0; i < n; i++)
+		buf_free(&msgs[i]);
+	free(msgs);
+	store_close(&s);
+	return (double)n / t;
+}
+
+struct query {
+	const char *label;
+	enum imap_search_type type;
+	char str[128];
+};
+
+static double run_query(struct store *s, uint32_t mb,
+			const struct store_seqmap *view, const struct query *q,
+			bool indexed, size_t *count_r,
+			struct search_plan_stats *st)
+{
+	struct imap_search_args a;
+	memset(&a, 0, sizeof(a));
+	a.root.type = IMAP_SEARCH_AND;
+	a.root.child_count = 1;
+	a.root.children = xcalloc(1, sizeof(*a.root.children));
+	a.root.children[0].type = q->type;
+	a.root.children[0].str = xstrdup(q->str);
+	a.root.children[0].str_len = strlen(q->str);
+	struct search_scope scope = { .mailbox_id = mb, .view = view,
+				      .now = (int64_t)time(NULL) };
+	struct search_result r;
+	const char *err;
+	double best = 1e9;
+	for (int rep = 0; rep < (indexed ? 5 : 1); rep++) {
+		double t0 = now();
+		int rc = indexed ? search_plan_eval(s, &scope, &a.root, &r, st,
+						    &err) :
+				   search_eval(s, &scope, &a.root, &r, &err);
+		double t = now() - t0;
+		if (rc < 0) {
+			fprintf(stderr, "search: %s\n", err);
+			exit(1);
+		}
+		*count_r = r.count;
+		search_result_free(&r);
+		if (t < best)
+			best = t;
+	}
+	imap_search_args_free(&a);
+	return best;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 10000, napp = 300;
+	bool scan = true;
+	char base[256] = "";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
+			n = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--append") == 0 && i + 1 < argc)
+			napp = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			snprintf(base, sizeof(base), "%s", argv[++i]);
+		else if (strcmp(argv[i], "--no-scan") == 0)
+			scan = false;
+		else {
+			fprintf(stderr, "usage: bench-search [--n N] [--dir D] "
+				"[--no-scan] [--append N]\n");
+			return 2;
+		}
+	}
+	if (base[0] == '\0') {
+		snprintf(base, sizeof(base), "/tmp/postern-bench-search-XXXXXX");
+		if (mkdtemp(base) == NULL)
+			return 1;
+	}
+	struct corpus c;
+	corpus_init(&c, 42, 20000);
+
+	/* build: batches of 1000 with one syncfs (an import), text made
+	 * at append; then one merge of everything */
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/store", base);
+	struct store *s = open_store(dir, true);
+	uint32_t mb = inbox_id(s);
+	uint64_t raw = 0;
+	double t_app_idx = 0, t_gen = 0;
+	size_t batch = 1000;
+	struct buf *msgs = xcalloc(batch, sizeof(*msgs));
+	struct store_append_msg *am = xcalloc(batch, sizeof(*am));
+	uint32_t *uids = xcalloc(batch, sizeof(*uids));
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < batch ? n - done : batch;
+		double t0 = now();
+		for (size_t i = 0; i < k; i++) {
+			buf_init(&msgs[i]);
+			corpus_message(&c, (unsigned)(done + i), 150, true,
+				       &msgs[i]);
+			am[i] = (struct store_append_msg){
+				.data = msgs[i].data, .len = msgs[i].len,
+				.fd = -1 };
+			raw += msgs[i].len;
+		}
+		double t1 = now();
+		const char *err;
+		if (store_append_batch(s, mb, am, k, STORE_BATCH_SYNCFS, uids,
+				       &err) < 0) {
+			fprintf(stderr, "append: %s\n", err);
+			return 1;
+		}
+		t_app_idx += now() - t1;
+		t_gen += t1 - t0;
+		for (size_t i = 0; i < k; i++)
+			buf_free(&msgs[i]);
+		done += k;
+	}
+	free(msgs);
+	free(am);
+	free(uids);
+	const char *err;
+	double t0 = now();
+	size_t merged;
+	if (store_search_merge(s, 0, 0, &merged, &err) < 0) {
+		fprintf(stderr, "merge: %s\n", err);
+		return 1;
+	}
+	double t_merge = now() - t0;
+	struct store_sx_stats st;
+	store_search_stats(s, &st, &err);
+	printf("corpus: %zu messages, %.1f MB raw (%.1f KB a message)\n", n,
+	       (double)raw / 1e6, (double)raw / (double)n / 1e3);
+	printf("append (batches of 1000, syncfs) with text extraction: "
+	       "%.0f msg/s\n", (double)n / t_app_idx);
+	printf("merge into postings: %zu docs in %.2f s = %.0f msg/s\n",
+	       merged, t_merge, (double)merged / t_merge);
+	printf("postings: %.1f MB (%.3fx raw), %llu chunks; stored text: "
+	       "%.1f MB (%.3fx raw); other index data %.1f MB; all search "
+	       "data %.3fx raw\n",
+	       (double)st.post_bytes / 1e6, (double)st.post_bytes / (double)raw,
+	       (unsigned long long)st.post_chunks, (double)st.text_bytes / 1e6,
+	       (double)st.text_bytes / (double)raw,
+	       (double)st.other_pages * 4096 / 1e6,
+	       (double)(st.post_bytes + st.text_bytes +
+			st.other_pages * 4096) / (double)raw);
+
+	struct store_seqmap view = { 0 };
+	store_seqmap_load(s, mb, &view, &err);
+	struct query qs[] = {
+		{ "rare word", IMAP_SEARCH_BODY, "" },
+		{ "common word", IMAP_SEARCH_BODY, "" },
+		{ "phrase of common words", IMAP_SEARCH_BODY, "" },
+		{ "partial address in FROM", IMAP_SEARCH_FROM, "" },
+		{ "TEXT common word", IMAP_SEARCH_TEXT, "" },
+		{ "2 bytes (verify all)", IMAP_SEARCH_BODY, "ka" },
+		{ "common trigram", IMAP_SEARCH_BODY, "ing" },
+		{ "absent word", IMAP_SEARCH_BODY, "zqxjvw" },
+	};
+	/* rare: the longest of the least frequent words (syllable words
+	 * are substrings of each other; a long one rarely is) */
+	size_t rare = c.nwords - 1;
+	for (size_t i = c.nwords - 200; i < c.nwords; i++)
+		if (strlen(c.words[i]) > strlen(c.words[rare]))
+			rare = i;
+	snprintf(qs[0].str, sizeof(qs[0].str), "%s", c.words[rare]);
+	snprintf(qs[1].str, sizeof(qs[1].str), "%s", c.words[12]);
+	snprintf(qs[2].str, sizeof(qs[2].str), "%s %s", c.words[3],
+		 c.words[7]);
+	snprintf(qs[3].str, sizeof(qs[3].str), "%.6s", c.users[17]);
+	snprintf(qs[4].str, sizeof(qs[4].str), "%s", c.words[12]);
+	printf("%-26s %-22s %8s %10s %10s %8s\n", "query", "string", "matches",
+	       "index ms", "scan ms", "cands");
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		size_t cnt, cnt2 = 0;
+		struct search_plan_stats ps;
+		double ti = run_query(s, mb, &view, &qs[i], true, &cnt, &ps);
+		double ts = scan ? run_query(s, mb, &view, &qs[i], false,
+					     &cnt2, NULL) : 0;
+		printf("%-26s %-22.22s %8zu %10.2f %10.1f %8zu%s\n",
+		       qs[i].label, qs[i].str, cnt, ti * 1e3, ts * 1e3,
+		       ps.narrowed ? ps.candidates : view.count,
+		       scan && cnt2 != cnt ? "  MISMATCH" : "");
+	}
+	store_seqmap_free(&view);
+	store_close(&s);
+
+	if (napp > 0) {
+		double off = append_rate(base, false, napp, &c);
+		double on = append_rate(base, true, napp, &c);
+		printf("durable single APPENDs: %.0f msg/s without the index, "
+		       "%.0f msg/s with it (%.1f%% slower)\n", off, on,
+		       (off - on) / off * 100);
+	}
+	printf("stores left in %s\n", base);
+	corpus_free(&c);
+	return 0;
+}
