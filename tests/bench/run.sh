@@ -3,9 +3,12 @@
 set -eu
 build=${1:-build}
 cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-store" \
-	tests/bench/bench-store.c "$build/libpostern.a" -llmdb
+	tests/bench/bench-store.c "$build/libpostern.a" \
+	$(pkg-config --libs lmdb zlib) 
 echo "== store (bench-store --quick --max 100000; full run: $build/bench-store)"
-"$build/bench-store" --quick --max 100000
+d=$(mktemp -d /var/tmp/postern-bench-XXXXXX)
+"$build/bench-store" --quick --max 100000 --dir "$d"
+rm -rf "$d"
 cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-search" \
 	tests/bench/bench-search.c "$build/libposternd.a" "$build/libpostern.a" \
 	$(pkg-config --libs gnutls lmdb libseccomp zlib) -lpam -lcrypt
