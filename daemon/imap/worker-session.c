@@ -274,6 +274,7 @@ static void worker_session_command(struct worker_session *s,
 	}
 	s->cmd_tag = cmd->tag;
 	s->cmd_uid = uid;
+	s->cmd_allow_expunge = uid || !(def->flags & CMD_NO_EXPUNGE);
 	size_t mark = s->net.out.len;
 	def->fn(s, &sub);
 	/* Changes the command or other sessions made, told at the end of
@@ -417,8 +418,10 @@ static void worker_session_run_resume(struct worker_session *s)
 	while (s->resume != NULL && worker_session_can_write(s) && !s->net.failed) {
 		if (s->resume(s, s->resume_state)) {
 			worker_session_drop_resume(s);
+			/* The resumed command wrote its tagged reply already;
+			 * only what RFC 9051 7.5.1 allows after it goes now. */
 			if (s->selected != NULL)
-				worker_sync_flush(s, true);
+				worker_sync_flush(s, s->cmd_allow_expunge);
 			worker_sync_idle_sessions();
 		} else if (worker_session_can_write(s)) {
 			break;	/* waiting for something else */
@@ -444,8 +447,12 @@ static void worker_session_update_io(struct worker_session *s)
 	}
 	bool reading = !s->closing && worker_session_can_write(s) &&
 		       s->resume == NULL;
+	/* A suspended command resumes on the writable event, so it is
+	 * wanted even when this flush emptied the buffer (level-triggered:
+	 * it fires at once and the command continues). */
+	bool want_out = !flushed || (s->resume != NULL && !s->closing);
 	event_mod_fd(worker.loop, s->net.fd,
-		     (reading ? EPOLLIN : 0) | (flushed ? 0 : EPOLLOUT));
+		     (reading ? EPOLLIN : 0) | (want_out ? EPOLLOUT : 0));
 }
 
 void worker_session_kick_io(struct worker_session *s)

@@ -90,6 +90,7 @@ struct worker_session {
 	/* the command being run, for handlers that need it */
 	const char *cmd_tag;
 	bool cmd_uid;			/* UID prefix */
+	bool cmd_allow_expunge;		/* RFC 9051 7.5.1, for this command */
 	/* SEARCHRES (RFC 5182): the saved result as UIDs */
 	struct imap_seqset saved_uids;
 	bool saved_valid;

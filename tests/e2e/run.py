@@ -628,6 +628,35 @@ def sigterm_leaves_no_process(build):
 from test_tls import TLS_TESTS, Skip as TlsSkip  # noqa: E402
 TESTS.extend(TLS_TESTS)
 
+# ---------------------------------------------------------------- import
+# Issue 3 item 6: posternctl import/export, in test_import.py (each test
+# has its own store; its Skip is a TlsSkip, so it is counted as skipped).
+from test_import import IMPORT_TESTS  # noqa: E402
+TESTS.extend(IMPORT_TESTS)
+
+# ------------------------------------------------- mailbox changes, sync
+# Issue 4: APPEND, STORE, COPY, MOVE, EXPUNGE, IDLE and two sessions of
+# one user in step; the tests live in test_mailbox_sync.py.
+from test_mailbox_sync import SYNC_TESTS  # noqa: E402
+TESTS.extend(SYNC_TESTS)
+
+# ---------------------------------------------------------------- FETCH
+# Issue 4: FETCH and UID FETCH; the tests live in test_fetch.py (their
+# own server, holding a 20 MB message).
+from test_fetch import FETCH_TESTS  # noqa: E402
+TESTS.extend(FETCH_TESTS)
+
+# ---------------------------------------------------------------- SEARCH
+# Issue 4: SEARCH and UID SEARCH, ESEARCH, SEARCHRES, CHARSET; the tests
+# live in test_search.py (their own server, with a corpus imported before
+# the first login; their Skip is a TlsSkip).
+from test_search import SEARCH_TESTS  # noqa: E402
+TESTS.extend(SEARCH_TESTS)
+
+# Issue 4: a real-client round trip with mbsync (test_mbsync.py).
+from test_mbsync import MBSYNC_TESTS  # noqa: E402
+TESTS.extend(MBSYNC_TESTS)
+
 
 def main():
     ap = argparse.ArgumentParser()
