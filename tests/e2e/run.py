@@ -596,6 +596,38 @@ def config_errors_refuse_to_start(build):
 
 
 @test(shared=False)
+def unprivileged_development_mode(build):
+    """--unprivileged-dev: the whole server as one ordinary user, no
+    chroot, seccomp still on."""
+    env = PosternEnv(build, "first_valid_uid = 1\n")
+    try:
+        os.system(f"chown -R 65534:65534 {env.dir}")
+        env.log = open(env.log_path, "ab")
+        env.proc = subprocess.Popen(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             f"{build}/posternd", "-f", "--unprivileged-dev", "-c",
+             env.config], env=env.environ(), stdout=env.log,
+            stderr=subprocess.STDOUT)
+        env.wait_ready()
+        ok(env.wait_log("unprivileged development mode"), "warning logged")
+        c = login(env, "alice")
+        c.select()
+        eq(c.append("INBOX", None, None, b"Subject: dev\r\n\r\nbody\r\n")[0],
+           "OK", "APPEND")
+        typ, data = c.fetch("1", "(BODY.PEEK[])")
+        eq(data[0][1], b"Subject: dev\r\n\r\nbody\r\n", "FETCH")
+        c.logout()
+        for p in env.status():
+            if p["role"] != "master":
+                st = proc_status(p["pid"])
+                eq(st["Uid"].split()[0], "65534", f"{p['role']} uid")
+                if p["role"] in ("login", "worker"):
+                    eq(st["Seccomp"], "2", f"{p['role']} seccomp")
+    finally:
+        env.cleanup()
+
+
+@test(shared=False)
 def sigterm_leaves_no_process(build):
     env = PosternEnv(build).start()
     try:
