@@ -19,7 +19,14 @@
  * - atoms take any byte but SP, CR, LF, "(", ")" (and NUL or '"', which
  *   are errors); inside "[...]" an atom also takes SP, parentheses and
  *   quoted strings (kept verbatim), since FETCH section specs contain
- *   header-fld-name astrings: BODY[HEADER.FIELDS ("From")] is legal. */
+ *   header-fld-name astrings: BODY[HEADER.FIELDS ("From")] is legal.
+ *
+ * Streaming (limits.stream_literal): a literal over the threshold gets a
+ * node like any other, marked streamed, but no arena bytes; its data goes
+ * to the caller chunk by chunk as it is fed, so its chunking follows the
+ * caller's input. Everything else stays independent of the chunking:
+ * the concatenated chunks, and every other result, are the same for any
+ * split of the input. */
 #include "imap-parser.h"
 
 #include "buf.h"
@@ -53,7 +60,7 @@ enum imap_parser_state {
 	IMAP_PS_LIT_PLUS,	/* "{n+" */
 	IMAP_PS_LIT_CR,		/* after "}" */
 	IMAP_PS_LIT_LF,
-	IMAP_PS_LITERAL,	/* literal bytes */
+	IMAP_PS_LITERAL,	/* literal bytes, buffered or streamed */
 	IMAP_PS_RAW,		/* a raw line after imap_parser_want_line() */
 	IMAP_PS_SKIP,		/* after an error: skipping to the line end */
 	IMAP_PS_SKIP_LITERAL,	/* skipping a non-synchronizing literal */
@@ -74,6 +81,7 @@ enum imap_parser_skip {
 struct imap_parser_node {
 	enum imap_arg_type type;
 	bool literal8;
+	bool streamed;		/* len is the literal's size, no arena bytes */
 	size_t off;		/* into the arena; unused for lists */
 	size_t len;
 	size_t child_count;	/* lists */
@@ -105,7 +113,8 @@ struct imap_parser {
 	uint64_t lit_size;
 	unsigned lit_digits;
 	bool lit_sync;
-	size_t lit_remaining;
+	bool lit_stream;		/* this literal is streamed */
+	uint64_t lit_remaining;
 	size_t line_len;		/* bytes of this line, LF excluded */
 	size_t cmd_bytes;		/* bytes of this command, all lines */
 
@@ -113,10 +122,22 @@ struct imap_parser {
 	uint64_t skip_size;
 	unsigned skip_digits;
 	uint64_t skip_remaining;
+	/* skipping a refused command: its literals are skipped whatever
+	 * their size (the client was told the command failed, and nothing
+	 * is kept) */
+	bool skip_refused;
 
 	/* The result, valid until the next feed. */
 	bool result_pending;
+	/* LITERAL_START or LITERAL_DATA: the command goes on; only the
+	 * view of it ends with the next feed */
+	bool partial_pending;
 	bool cmd_ready;
+	const struct imap_arg *stream_arg;	/* after LITERAL_START */
+	const struct imap_arg *last_arg;	/* in pre-order, of the build */
+	bool may_refuse;
+	const uint8_t *stream_data;		/* after LITERAL_DATA */
+	size_t stream_len;
 	struct imap_command cmd;
 	struct imap_arg *out;
 	size_t out_cap;
@@ -139,6 +160,7 @@ void imap_parser_limits_default(struct imap_parser_limits *limits)
 	limits->max_command = limits->max_literal + 1024 * 1024;
 	limits->max_depth = 32;
 	limits->max_args = 4096;
+	limits->stream_literal = 0;
 }
 
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits)
@@ -224,8 +246,22 @@ static void imap_parser_clear_command(struct imap_parser *p)
 	p->cmd_bytes = 0;
 }
 
+/* Ends the view of a command in progress that LITERAL_START or
+ * LITERAL_DATA gave, keeping the command. */
+static void imap_parser_reset_partial(struct imap_parser *p)
+{
+	p->partial_pending = false;
+	p->cmd_ready = false;
+	memset(&p->cmd, 0, sizeof(p->cmd));
+	p->stream_arg = NULL;
+	p->may_refuse = false;
+	p->stream_data = NULL;
+	p->stream_len = 0;
+}
+
 static void imap_parser_reset_result(struct imap_parser *p)
 {
+	imap_parser_reset_partial(p);
 	p->result_pending = false;
 	p->cmd_ready = false;
 	memset(&p->cmd, 0, sizeof(p->cmd));
@@ -346,12 +382,14 @@ static enum imap_parse_status imap_parser_skip_byte(struct imap_parser *p,
 		       p->skip == IMAP_SKIP_CLOSE_CR;
 	p->skip = IMAP_SKIP_NONE;
 	if (!literal) {
+		p->skip_refused = false;
 		p->state = IMAP_PS_START;
 		return IMAP_PARSE_NEED_MORE;
 	}
 	/* ARCHITECTURE: a non-synchronizing literal over the limit cannot
-	 * be skipped reliably; give up on the connection. */
-	if (p->skip_size > p->limits.max_literal)
+	 * be skipped reliably; give up on the connection. A refused
+	 * command's literals are known to be literals. */
+	if (!p->skip_refused && p->skip_size > p->limits.max_literal)
 		return imap_parser_die(p, "Literal too big", "TOOBIG");
 	p->skip_remaining = p->skip_size;
 	p->state = p->skip_remaining > 0 ? IMAP_PS_SKIP_LITERAL :
@@ -367,8 +405,9 @@ static void imap_parser_fill_arg(struct imap_parser *p, struct imap_arg *a,
 	memset(a, 0, sizeof(*a));
 	a->type = n->type;
 	a->literal8 = n->literal8;
+	a->streamed = n->streamed;
 	if (n->type != IMAP_ARG_LIST) {
-		a->str = (char *)p->arena.data + n->off;
+		a->str = n->streamed ? NULL : (char *)p->arena.data + n->off;
 		a->len = n->len;
 	}
 }
@@ -400,6 +439,8 @@ static void imap_parser_build(struct imap_parser *p)
 		const struct imap_parser_node *node = &p->nodes[i++];
 		struct imap_arg *a = &p->out[f->base + f->next++];
 		imap_parser_fill_arg(p, a, node);
+		if (i == n)
+			p->last_arg = a;
 		if (node->type != IMAP_ARG_LIST)
 			continue;
 		a->list_count = node->child_count;
@@ -672,15 +713,20 @@ static enum imap_parse_status imap_parser_announce(struct imap_parser *p,
 						   uint8_t c, bool sync)
 {
 	const char *reason = NULL;
-	if (p->lit_size > p->limits.max_literal)
+	/* a streamed literal's size is the caller's to judge, at
+	 * LITERAL_START */
+	p->lit_stream = p->limits.stream_literal > 0 &&
+			p->lit_size > p->limits.stream_literal;
+	if (!p->lit_stream && p->lit_size > p->limits.max_literal)
 		reason = "Literal too big";
-	else if (p->lit_size > p->limits.max_command - p->cmd_bytes)
+	else if (!p->lit_stream &&
+		 p->lit_size > p->limits.max_command - p->cmd_bytes)
 		reason = "Command too big";
 	if (reason != NULL)
 		return sync ? imap_parser_fail(p, c, reason, "TOOBIG") :
 			      imap_parser_die(p, reason, "TOOBIG");
 	p->lit_sync = sync;
-	p->lit_remaining = (size_t)p->lit_size;
+	p->lit_remaining = p->lit_size;
 	p->state = IMAP_PS_LIT_CR;
 	return IMAP_PARSE_NEED_MORE;
 }
@@ -706,6 +752,17 @@ static enum imap_parse_status imap_parser_lit_size_byte(struct imap_parser *p,
 /* The announcement's line ended: the literal's bytes follow. */
 static enum imap_parse_status imap_parser_lit_start(struct imap_parser *p)
 {
+	if (p->lit_stream) {
+		/* not empty: it is over the threshold, which is at least 1 */
+		struct imap_parser_node *n = &p->nodes[p->cur];
+		n->streamed = true;
+		n->len = (size_t)p->lit_size;
+		imap_parser_build(p);
+		p->stream_arg = p->last_arg;
+		p->may_refuse = true;
+		p->state = IMAP_PS_LITERAL;
+		return IMAP_PARSE_LITERAL_START;
+	}
 	if (p->lit_remaining == 0) {
 		imap_parser_end_node(p);
 		p->state = IMAP_PS_AFTER_ARG;
@@ -906,7 +963,17 @@ static enum imap_parse_status imap_parser_byte(struct imap_parser *p,
 static size_t imap_parser_literal_bytes(struct imap_parser *p,
 					const uint8_t *data, size_t len)
 {
-	size_t n = len < p->lit_remaining ? len : p->lit_remaining;
+	size_t n = len < p->lit_remaining ? len : (size_t)p->lit_remaining;
+	if (p->lit_stream) {
+		p->stream_data = data;
+		p->stream_len = n;
+		p->lit_remaining -= n;
+		if (p->lit_remaining == 0) {
+			p->lit_stream = false;
+			p->state = IMAP_PS_AFTER_ARG;
+		}
+		return n;
+	}
 	imap_parser_append(p, data, n);
 	p->lit_remaining -= n;
 	/* fits: the announcement was checked against max_command */
@@ -937,10 +1004,15 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 	}
 	if (p->result_pending)
 		imap_parser_reset_result(p);
+	else if (p->partial_pending)
+		imap_parser_reset_partial(p);
 	enum imap_parse_status st = IMAP_PARSE_NEED_MORE;
 	size_t i = 0;
 	while (i < len && st == IMAP_PARSE_NEED_MORE) {
-		if (p->state == IMAP_PS_LITERAL)
+		if (p->state == IMAP_PS_LITERAL && p->lit_stream) {
+			i += imap_parser_literal_bytes(p, data + i, len - i);
+			st = IMAP_PARSE_LITERAL_DATA;
+		} else if (p->state == IMAP_PS_LITERAL)
 			i += imap_parser_literal_bytes(p, data + i, len - i);
 		else if (p->state == IMAP_PS_SKIP_LITERAL)
 			i += imap_parser_skip_literal_bytes(p, len - i);
@@ -951,6 +1023,8 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 	if (st == IMAP_PARSE_COMMAND || st == IMAP_PARSE_ERROR ||
 	    st == IMAP_PARSE_LINE)
 		p->result_pending = true;
+	else if (st == IMAP_PARSE_LITERAL_START || st == IMAP_PARSE_LITERAL_DATA)
+		p->partial_pending = true;
 	return st;
 }
 
@@ -959,6 +1033,43 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 const struct imap_command *imap_parser_command(const struct imap_parser *p)
 {
 	return p->cmd_ready ? &p->cmd : NULL;
+}
+
+const struct imap_arg *imap_parser_literal(const struct imap_parser *p,
+					   bool *sync_r)
+{
+	if (p->stream_arg == NULL) {
+		*sync_r = false;
+		return NULL;
+	}
+	*sync_r = p->lit_sync;
+	return p->stream_arg;
+}
+
+void imap_parser_literal_refuse(struct imap_parser *p)
+{
+	if (!p->may_refuse)
+		fatal("imap_parser_literal_refuse: no literal announced");
+	p->may_refuse = false;
+	p->lit_stream = false;
+	/* the command is dropped with the next feed; its tag stays valid
+	 * for the caller's answer until then */
+	p->result_pending = true;
+	if (p->lit_sync) {
+		p->state = IMAP_PS_START;
+		return;
+	}
+	p->skip = IMAP_SKIP_NONE;
+	p->skip_refused = true;
+	p->skip_remaining = p->lit_remaining;
+	p->state = IMAP_PS_SKIP_LITERAL;
+}
+
+const uint8_t *imap_parser_literal_data(const struct imap_parser *p,
+					size_t *len_r)
+{
+	*len_r = p->stream_len;
+	return p->stream_data;
 }
 
 const char *imap_parser_error(const struct imap_parser *p)
@@ -1000,6 +1111,8 @@ void imap_parser_wipe(struct imap_parser *p)
 {
 	if (p->result_pending)
 		imap_parser_reset_result(p);
+	else if (p->partial_pending)
+		imap_parser_reset_partial(p);
 	if (p->arena.len == 0) {
 		buf_wipe(&p->arena);
 		return;
@@ -1013,7 +1126,7 @@ bool imap_arg_is_astring(const struct imap_arg *a)
 	/* RFC 9051 section 9: astring = 1*ASTRING-CHAR / string; literal8
 	 * is not a string. */
 	return a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_QUOTED ||
-	       (a->type == IMAP_ARG_LITERAL && !a->literal8);
+	       (a->type == IMAP_ARG_LITERAL && !a->literal8 && !a->streamed);
 }
 
 bool imap_arg_atom_equals(const struct imap_arg *a, const char *word)

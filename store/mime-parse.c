@@ -530,6 +530,10 @@ struct mime_message *mime_parse(const uint8_t *msg, size_t len,
 {
 	struct mime_parser ps;
 	memset(&ps, 0, sizeof(ps));
+	/* An empty message may come as NULL (store-blob.c maps nothing for
+	 * size 0); even a zero offset from NULL is undefined behaviour. */
+	if (msg == NULL && len == 0)
+		msg = (const uint8_t *)"";
 	ps.msg = msg;
 	ps.len = len;
 	if (lim != NULL)

@@ -145,7 +145,8 @@ struct mime_message {
 
 void mime_limits_default(struct mime_limits *lim);
 
-/* Parses msg. lim may be NULL for the defaults. Never fails. */
+/* Parses msg (NULL if len is 0). lim may be NULL for the defaults. Never
+ * fails. */
 struct mime_message *mime_parse(const uint8_t *msg, size_t len,
 				const struct mime_limits *lim);
 void mime_message_free(struct mime_message **msgp);

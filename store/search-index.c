@@ -124,9 +124,12 @@ void store_sx_after_append(struct store *s)
 	if (held < s->sx_merge_threshold)
 		return;
 	const char *err;
-	/* the append is committed already: a failed merge leaves the
-	 * documents held, which queries read */
-	if (store_search_merge(s, 0, 0, NULL, &err) < 0)
+	/* The append is committed already: a failed merge leaves the
+	 * documents held, which queries read. Each append merges a bounded
+	 * step, so a large backlog (mail stored while no extractor ran)
+	 * drains over several appends instead of stalling the user's
+	 * sessions for seconds in one. */
+	if (store_search_merge(s, SX_MERGE_STEP_MAX, 0, NULL, &err) < 0)
 		log_warn("store %s: search index merge: %s", s->dir, err);
 	s->err = STORE_ERR_NONE;
 }

@@ -165,6 +165,8 @@ void store_set_search_extractor(struct store *s, store_sx_extractor *fn,
 /* Merge automatically after an append once this many documents are held
  * (0: never; default SX_MERGE_DEFAULT). */
 #define SX_MERGE_DEFAULT 256
+/* At most this many documents are merged after one append. */
+#define SX_MERGE_STEP_MAX 2048
 void store_set_search_merge_threshold(struct store *s, size_t n);
 
 /* Moves up to max held documents (0 = all) into the postings, in

@@ -228,6 +228,30 @@ int store_blob_write(struct store *s, const struct store_append_msg *m,
 	return r;
 }
 
+int store_tmpfile_open(struct store *s, int *fd_r, const char **error_r)
+{
+	s->err = STORE_ERR_NONE;
+	int fd = openat(s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR ||
+		       errno == EINVAL)) {
+		/* no O_TMPFILE on this file system; store_gc removes the
+		 * name if we die before the unlink */
+		char name[48];
+		snprintf(name, sizeof(name), "%ld.in.%u", (long)getpid(),
+			 s->tmp_seq++);
+		fd = openat(s->tmp_fd, name,
+			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			unlinkat(s->tmp_fd, name, 0);
+	}
+	if (fd < 0)
+		return store_ret(s, store_fail(s, STORE_ERR_TEMP,
+					       "create a file in %s/tmp: %m",
+					       s->dir), error_r);
+	*fd_r = fd;
+	return 0;
+}
+
 int store_blob_install(struct store *s, struct store_blob_new *b, size_t n,
 		       bool use_syncfs)
 {

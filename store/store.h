@@ -177,6 +177,11 @@ int store_append(struct store *s, uint32_t mailbox_id,
 		 const struct store_append_msg *msg, uint32_t *uid_r,
 		 const char **error_r);
 
+/* An anonymous read-write file in the store's tmp/ (O_TMPFILE, or a name
+ * unlinked at once): room for a message on its way in, on the store's
+ * file system, gone when closed. For store_append_msg.fd: rewind it. */
+int store_tmpfile_open(struct store *s, int *fd_r, const char **error_r);
+
 #define STORE_BATCH_SYNCFS	0x01	/* one syncfs() instead of fsyncs */
 /* Appends n messages in one transaction; all or none. uids_r[n]. */
 int store_append_batch(struct store *s, uint32_t mailbox_id,

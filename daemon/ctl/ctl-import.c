@@ -13,7 +13,9 @@
 #include "../../store/import-maildir.h"
 #include "../../store/import-mbox.h"
 #include "../../store/mime-cache.h"
+#include "../../store/search-index.h"
 #include "../../store/store.h"
+#include "../imap/search-match.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -658,6 +660,11 @@ static int import_run(void *ctx, const struct ctl_user *user)
 		return CTL_EXIT_ERROR;
 	}
 	store_set_cache_builder(im->s, import_cache_build, NULL);
+	/* The search text is extracted as each message is stored, and the
+	 * postings are merged once at the end (below), so the user's worker
+	 * does not meet a backlog of unindexed mail at the next APPEND. */
+	store_set_search_extractor(im->s, search_index_extractor, NULL);
+	store_set_search_merge_threshold(im->s, 0);
 	im->b = xcalloc(1, sizeof(*im->b));
 	for (size_t i = 0; i < BATCH_MESSAGES; i++)
 		buf_init(&im->b->data[i]);
@@ -671,6 +678,12 @@ static int import_run(void *ctx, const struct ctl_user *user)
 	for (size_t i = 0; i < BATCH_MESSAGES; i++)
 		buf_free(&im->b->data[i]);
 	free(im->b);
+	size_t merged = 0;
+	const char *merr;
+	if (store_search_merge(im->s, 0, 0, &merged, &merr) < 0)
+		fprintf(stderr, "posternctl: search index merge: %s (the "
+			"messages are searchable; the worker merges later)\n",
+			merr);
 	store_close(&im->s);
 	if (im->mailboxes > 1 || (im->total_skipped > im->skipped &&
 				   im->mailboxes > 0))

@@ -76,5 +76,10 @@ int ctl_import_main(const struct postern_config *cfg, int argc,
 		    char *const *argv, const char *mailbox);
 int ctl_export_main(const struct postern_config *cfg, int argc,
 		    char *const *argv);
+/* ctl-reindex.c (issue 6): the search index, offline */
+int ctl_reindex_main(const struct postern_config *cfg, int argc,
+		     char *const *argv);
+int ctl_index_status_main(const struct postern_config *cfg, int argc,
+			  char *const *argv);
 
 #endif

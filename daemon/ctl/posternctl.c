@@ -29,11 +29,17 @@ static void usage(FILE *out)
 		"                folders) into USER's store (default INBOX)\n"
 		"  export USER MAILBOX DIR\n"
 		"                MAILBOX of USER as a maildir in DIR\n"
+		"  reindex USER [MAILBOX]\n"
+		"                rebuild the search index of USER's store (or\n"
+		"                of one mailbox)\n"
+		"  index-status USER\n"
+		"                search index of USER: size, stored text, mail\n"
+		"                size, documents held (pending merge)\n"
 		"options:\n"
 		"  -c FILE       configuration file (default %s)\n"
 		"  --json        machine-readable output (status, who)\n"
 		"exit status: 0 success, 1 failure, 2 usage error, 3 (import,\n"
-		"export) done but some messages were skipped\n",
+		"export, reindex) done but some messages were skipped\n",
 		POSTERN_DEFAULT_CONFIG);
 }
 
@@ -98,7 +104,9 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[optind];
 	bool offline = strcmp(cmd, "import") == 0 ||
-		       strcmp(cmd, "export") == 0;
+		       strcmp(cmd, "export") == 0 ||
+		       strcmp(cmd, "reindex") == 0 ||
+		       strcmp(cmd, "index-status") == 0;
 	if ((mailbox != NULL && strcmp(cmd, "import") != 0) ||
 	    (offline && json)) {
 		usage(stderr);
@@ -118,9 +126,15 @@ int main(int argc, char **argv)
 		}
 		int n = argc - optind - 1;
 		char *const *args = argv + optind + 1;
-		int r = strcmp(cmd, "import") == 0 ?
-			ctl_import_main(&cfg, n, args, mailbox) :
-			ctl_export_main(&cfg, n, args);
+		int r;
+		if (strcmp(cmd, "import") == 0)
+			r = ctl_import_main(&cfg, n, args, mailbox);
+		else if (strcmp(cmd, "export") == 0)
+			r = ctl_export_main(&cfg, n, args);
+		else if (strcmp(cmd, "reindex") == 0)
+			r = ctl_reindex_main(&cfg, n, args);
+		else
+			r = ctl_index_status_main(&cfg, n, args);
 		config_free(&cfg);
 		return r;
 	}

@@ -15,6 +15,7 @@
  * with one that fails to decode, gets it rebuilt from its bytes (and
  * stored again). */
 #include "worker.h"
+#include "preview.h"
 
 #include "../../common/imap-date.h"
 #include "../../common/imap-write.h"
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* Bodies up to this size are copied into the output buffer; larger ones
@@ -393,6 +395,50 @@ static void fetch_sep(struct worker_session *s, struct fetch_cmd *c)
 	c->first_item = false;
 }
 
+/* RFC 8970: up to 200 characters of the message's text, computed from
+ * the mapped message and its cache record (PREVIEW (LAZY) is answered the
+ * same way: computing it is cheap). */
+static int fetch_write_preview(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct buf *out = &s->net.out;
+	struct buf text;
+	const uint8_t *map = NULL;
+	size_t size = (size_t)c->cur->msg.size;
+	if (fetch_cache(s, c) < 0 || fetch_open(c) < 0)
+		return -1;
+	if (size > 0) {
+		map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, c->fd, 0);
+		if (map == MAP_FAILED) {
+			fetch_fail(c, strerror(errno));
+			return -1;
+		}
+	}
+	buf_init(&text);
+	int r = preview_build(map, size, c->cache.data, c->cache.len, &text);
+	if (r < 0 && !c->cache_rebuilt && fetch_cache_rebuild(s, c) == 0) {
+		buf_clear(&text);
+		r = preview_build(map, size, c->cache.data, c->cache.len, &text);
+	}
+	if (map != NULL)
+		munmap((void *)map, size);
+	if (r < 0) {
+		buf_free(&text);
+		fetch_fail(c, "malformed parsed-message cache");
+		return -1;
+	}
+	fetch_sep(s, c);
+	buf_append_str(out, "PREVIEW ");
+	if (r == 1)
+		buf_append_str(out, "NIL");
+	else
+		imap_write_quoted_or_literal(out, (const char *)text.data,
+					     text.len, (s->enabled &
+					     (SESSION_IMAP4REV2 |
+					      SESSION_UTF8_ACCEPT)) != 0);
+	buf_free(&text);
+	return 0;
+}
+
 /* The items that are not body sections. Returns 0 or -1 (c failed). */
 static int fetch_write_simple(struct worker_session *s, struct fetch_cmd *c)
 {
@@ -472,6 +518,8 @@ static int fetch_write_simple(struct worker_session *s, struct fetch_cmd *c)
 		buf_printf(out, "MODSEQ (%llu)",
 			   (unsigned long long)r->msg.modseq);
 	}
+	if ((items & IMAP_FETCH_PREVIEW) && fetch_write_preview(s, c) < 0)
+		return -1;
 	if (items & IMAP_FETCH_SAVEDATE) {
 		fetch_sep(s, c);
 		if (r->msg.savedate == 0) {
@@ -855,12 +903,6 @@ void cmd_fetch(struct worker_session *s, const struct imap_command *cmd)
 		imap_seqset_free(&uids);
 		fetch_cmd_free(c);
 		worker_session_bad(s, cmd->tag, "VANISHED needs QRESYNC enabled");
-		return;
-	}
-	if (c->args.items & IMAP_FETCH_PREVIEW) {
-		imap_seqset_free(&uids);
-		fetch_cmd_free(c);
-		worker_session_bad(s, cmd->tag, "PREVIEW is not supported");
 		return;
 	}
 	c->tag = xstrdup(cmd->tag);

@@ -50,7 +50,7 @@ int imap_append_args_parse(const struct imap_arg *args, size_t count,
 					       "APPEND message must be a literal";
 			goto fail;
 		}
-		if (!args[i].literal8 &&
+		if (!args[i].literal8 && !args[i].streamed &&
 		    memchr(args[i].str, '\0', args[i].len) != NULL) {
 			imap_flags_free(&m.flags);
 			*error_r = "Message contains NUL; send it as literal8";
@@ -59,6 +59,7 @@ int imap_append_args_parse(const struct imap_arg *args, size_t count,
 		m.data = args[i].str;
 		m.len = args[i].len;
 		m.literal8 = args[i].literal8;
+		m.streamed = args[i].streamed;
 		i++;
 		args_r->msgs = xrealloc(args_r->msgs,
 					(args_r->count + 1) * sizeof(m));

@@ -20,9 +20,10 @@ struct imap_append_msg {
 	bool have_date;
 	time_t date;		/* UTC */
 	int tz_min;		/* the zone the client gave */
-	const char *data;	/* the literal's bytes, in the command */
+	const char *data;	/* the literal's bytes, in the command, */
 	size_t len;
 	bool literal8;
+	bool streamed;		/* or NULL: streamed to the caller */
 };
 
 struct imap_append_args {
@@ -35,8 +36,9 @@ struct imap_append_args {
  *   append-opts = [SP flag-list] [SP date-time]
  *   append-data = literal / literal8
  * RFC 3502 allows several messages; a plain literal must not contain NUL
- * (RFC 9051 section 4.3; literal8 may). Returns 0, or -1 with an error
- * for "tag BAD" (*args_r then needs no freeing). */
+ * (RFC 9051 section 4.3; literal8 may: the caller checks the bytes of a
+ * streamed one). Returns 0, or -1 with an error for "tag BAD" (*args_r
+ * then needs no freeing). */
 int imap_append_args_parse(const struct imap_arg *args, size_t count,
 			   struct imap_append_args *args_r,
 			   const char **error_r);

@@ -32,6 +32,8 @@ void cmd_append(struct worker_session *s, const struct imap_command *cmd);
 void cmd_idle(struct worker_session *s, const struct imap_command *cmd);
 void cmd_fetch(struct worker_session *s, const struct imap_command *cmd);
 void cmd_search(struct worker_session *s, const struct imap_command *cmd);
+void cmd_sort(struct worker_session *s, const struct imap_command *cmd);
+void cmd_thread(struct worker_session *s, const struct imap_command *cmd);
 
 static const struct worker_cmd_def worker_commands[] = {
 	{ "CAPABILITY", cmd_capability, 0 },
@@ -59,6 +61,8 @@ static const struct worker_cmd_def worker_commands[] = {
 	{ "FETCH", cmd_fetch, CMD_SELECTED | CMD_UID | CMD_NO_EXPUNGE },
 	{ "STORE", cmd_store, CMD_SELECTED | CMD_UID | CMD_NO_EXPUNGE },
 	{ "SEARCH", cmd_search, CMD_SELECTED | CMD_UID | CMD_NO_EXPUNGE },
+	{ "SORT", cmd_sort, CMD_SELECTED | CMD_UID | CMD_NO_EXPUNGE },
+	{ "THREAD", cmd_thread, CMD_SELECTED | CMD_UID | CMD_NO_EXPUNGE },
 	{ "COPY", cmd_copy, CMD_SELECTED | CMD_UID },
 	{ "MOVE", cmd_move, CMD_SELECTED | CMD_UID },
 };
@@ -148,6 +152,7 @@ static void worker_session_free(struct worker_session *s)
 	net_conn_close(&s->net);
 	if (s->out_left > 0)
 		close(s->out_fd);
+	cmd_append_stream_free(s);
 	imap_parser_free(s->parser);
 	if (s->selected != NULL)
 		worker_selected_free(s->selected);
@@ -325,6 +330,26 @@ static void worker_session_idle_line(struct worker_session *s)
 	free(tag);
 }
 
+/* A literal too large to buffer (WORKER_STREAM_LITERAL) was announced:
+ * APPEND takes it into a file, or the command is answered and the
+ * literal refused. */
+static void worker_session_literal_start(struct worker_session *s)
+{
+	bool sync;
+	const struct imap_arg *lit = imap_parser_literal(s->parser, &sync);
+	if (!cmd_append_literal_start(s, imap_parser_command(s->parser), lit))
+		imap_parser_literal_refuse(s->parser);
+	else if (sync)
+		net_conn_write_str(&s->net, "+ OK\r\n");
+}
+
+static void worker_session_literal_data(struct worker_session *s)
+{
+	size_t len;
+	const uint8_t *data = imap_parser_literal_data(s->parser, &len);
+	cmd_append_literal_data(s, data, len);
+}
+
 static void worker_session_process(struct worker_session *s)
 {
 	while (!s->closing && s->resume == NULL && s->net.in.len > 0 &&
@@ -332,6 +357,10 @@ static void worker_session_process(struct worker_session *s)
 		size_t used = 0;
 		enum imap_parse_status st = imap_parser_feed(
 			s->parser, s->net.in.data, s->net.in.len, &used);
+		/* a literal chunk points into net.in: written out before
+		 * the buffer moves */
+		if (st == IMAP_PARSE_LITERAL_DATA)
+			worker_session_literal_data(s);
 		buf_consume(&s->net.in, used);
 		switch (st) {
 		case IMAP_PARSE_NEED_MORE:
@@ -356,7 +385,16 @@ static void worker_session_process(struct worker_session *s)
 		case IMAP_PARSE_FATAL:
 			worker_session_parse_error(s, true);
 			break;
+		case IMAP_PARSE_LITERAL_START:
+			worker_session_literal_start(s);
+			break;
+		case IMAP_PARSE_LITERAL_DATA:
+			break;
 		}
+		/* the command ran or failed: whatever it streamed is done */
+		if (st == IMAP_PARSE_COMMAND || st == IMAP_PARSE_ERROR ||
+		    st == IMAP_PARSE_FATAL)
+			cmd_append_stream_free(s);
 		if (s->bad_commands >= worker.settings.max_bad_commands &&
 		    !s->closing) {
 			log_msg(LOG_LEVEL_INFO, s->id, "too many bad commands");
@@ -499,6 +537,8 @@ void worker_session_new(uint32_t id, int fd, const char *tag, bool tls,
 	lim.max_line = worker.settings.max_line;
 	lim.max_literal = WORKER_MAX_LITERAL;
 	lim.max_command = WORKER_MAX_LITERAL + worker.settings.max_line;
+	/* bigger literals are not buffered: APPEND streams them to a file */
+	lim.stream_literal = WORKER_STREAM_LITERAL;
 	s->parser = imap_parser_new(&lim);
 	s->next = worker.sessions;
 	if (worker.sessions != NULL)

@@ -15,10 +15,17 @@
 #include "imap-seqset.h"
 
 /* The largest message APPEND takes (RFC 7889 APPENDLIMIT), below the
- * store's STORE_MESSAGE_MAX_SIZE; also the command parser's literal limit,
- * so a synchronizing literal over it is refused before the client sends
- * it. A plain number: worker-caps.c pastes it into the capability list. */
+ * store's STORE_MESSAGE_MAX_SIZE. Checked when the literal is announced:
+ * a synchronizing one over it gets NO [TOOBIG] before the client sends
+ * it, a LITERAL+ one is skipped, then NO [TOOBIG]. A plain number:
+ * worker-caps.c pastes it into the capability list. */
 #define WORKER_APPEND_LIMIT 67108864
+/* Literals over this many bytes are streamed by the command parser: an
+ * APPEND message goes to a temp file as it arrives, any other literal
+ * that big is refused. Smaller ones are buffered. */
+#define WORKER_STREAM_LITERAL (256 * 1024)
+/* Streamed messages of one MULTIAPPEND: an open temp file each. */
+#define WORKER_APPEND_STREAMS_MAX 64
 
 struct worker_settings {
 	uint32_t linger_s;
@@ -91,6 +98,8 @@ struct worker_session {
 	const char *cmd_tag;
 	bool cmd_uid;			/* UID prefix */
 	bool cmd_allow_expunge;		/* RFC 9051 7.5.1, for this command */
+	/* APPEND messages being streamed to temp files (cmd-append.c) */
+	struct worker_append_stream *append_stream;
 	/* SEARCHRES (RFC 5182): the saved result as UIDs */
 	struct imap_seqset saved_uids;
 	bool saved_valid;
@@ -218,6 +227,19 @@ void cmd_status(struct worker_session *s, const struct imap_command *cmd);
 /* Writes "* STATUS name (items)"; shared with LIST-STATUS. */
 int worker_write_status(struct worker_session *s, const char *name,
 			uint32_t items, const char **error_r);
+
+/* cmd-append.c: APPEND message literals over WORKER_STREAM_LITERAL go
+ * to temp files as they arrive, not into memory. At LITERAL_START: true
+ * to take the literal; false after answering the command (the caller
+ * refuses the literal). */
+bool cmd_append_literal_start(struct worker_session *s,
+			      const struct imap_command *cmd,
+			      const struct imap_arg *lit);
+void cmd_append_literal_data(struct worker_session *s, const uint8_t *data,
+			     size_t len);
+/* Drops what a command left streamed (after it ran, or failed to parse,
+ * or the session ends). */
+void cmd_append_stream_free(struct worker_session *s);
 
 /* The capabilities after login (CAPABILITY and the LOGIN OK). */
 const char *worker_capabilities(void);

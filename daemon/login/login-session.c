@@ -536,6 +536,10 @@ static void login_conn_process(struct login_conn *c)
 		case IMAP_PARSE_FATAL:
 			login_conn_parse_error(c, true);
 			break;
+		case IMAP_PARSE_LITERAL_START:
+		case IMAP_PARSE_LITERAL_DATA:
+			/* stream_literal is 0 here: literals are buffered */
+			fatal("login: a literal was streamed");
 		}
 		if (c->bad_commands >= login.settings.max_bad_commands &&
 		    c->state != LOGIN_CONN_CLOSING) {

@@ -1,5 +1,8 @@
 #!/bin/sh
-# make bench: every benchmark, figures only. BUILD is the build directory.
+# make bench: every benchmark, figures only, in their quick forms (a few
+# minutes on 2 cores); tests/bench/README has the full runs. BUILD is the
+# build directory. Where Dovecot is installed, bench-imap.py and
+# bench-tls.py print its figures beside Postern's.
 set -eu
 build=${1:-build}
 cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-store" \
@@ -13,11 +16,16 @@ cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-search" \
 	tests/bench/bench-search.c "$build/libposternd.a" "$build/libpostern.a" \
 	$(pkg-config --libs gnutls lmdb libseccomp zlib) -lpam -lcrypt
 echo "== search index (bench-search --n 10000; 100k: $build/bench-search --n 100000)"
-"$build/bench-search" --n 10000
+d=$(mktemp -d /var/tmp/postern-bench-XXXXXX)
+"$build/bench-search" --n 10000 --dir "$d"
+rm -rf "$d"
 echo "== login and process memory"
 python3 tests/bench/bench-login.py "$build"
-if command -v dovecot >/dev/null 2>&1; then
-	echo "== dovecot is installed: side-by-side figures are not wired yet"
-else
-	echo "== dovecot: not installed (apt-get install dovecot-imapd for side-by-side figures)"
-fi
+cc -std=gnu11 -O2 -g -D_GNU_SOURCE -o "$build/bench-corpus" \
+	tests/bench/bench-corpus.c "$build/libpostern.a"
+echo "== IMAP and SEARCH over IMAP (bench-imap.py --quick: 10k messages;" \
+	"100k: python3 tests/bench/bench-imap.py $build)"
+python3 tests/bench/bench-imap.py --quick "$build"
+echo "== TLS (bench-tls.py --quick; longer runs:" \
+	"python3 tests/bench/bench-tls.py $build)"
+python3 tests/bench/bench-tls.py --quick "$build"

@@ -689,6 +689,24 @@ TESTS.extend(SEARCH_TESTS)
 from test_mbsync import MBSYNC_TESTS  # noqa: E402
 TESTS.extend(MBSYNC_TESTS)
 
+# ------------------------------------------------------- SORT and THREAD
+# Issue 6: SORT, UID SORT, ESORT, SORT=DISPLAY, THREAD (both algorithms),
+# posternctl reindex and index-status; the tests live in
+# test_sort_thread.py (their own servers; their Skip is a TlsSkip).
+from test_sort_thread import SORT_THREAD_TESTS  # noqa: E402
+TESTS.extend(SORT_THREAD_TESTS)
+
+# Issue 4: APPEND literals streamed to the store, a 60 MB message with the
+# worker's memory watched, and the refusals (test_append_stream.py).
+from test_append_stream import APPEND_STREAM_TESTS  # noqa: E402
+TESTS.extend(APPEND_STREAM_TESTS)
+
+# Issue 5: a 20 MB APPEND and FETCH through the login process's TLS proxy
+# (implicit TLS and STARTTLS), byte for byte, its memory watched; in
+# test_tls_fetch.py (its own server).
+from test_tls_fetch import TLS_FETCH_TESTS  # noqa: E402
+TESTS.extend(TLS_FETCH_TESTS)
+
 
 def main():
     ap = argparse.ArgumentParser()

@@ -353,6 +353,19 @@ def fetch_macros(env):
 
 
 @fetch_test
+def fetch_preview(env):
+    """RFC 8970: the first text of the message, plain, at most 200
+    characters; (LAZY) is answered the same way."""
+    r = examine(env)
+    text, _, _ = fetch1(r, "FETCH 1 PREVIEW")
+    ok(b'PREVIEW "Hello Bob."' in text, f"PREVIEW: {text!r}")
+    text, _, _ = fetch1(r, "FETCH 1 (UID PREVIEW (LAZY))")
+    ok(b'PREVIEW "Hello Bob."' in text and b"UID " in text,
+       f"PREVIEW (LAZY): {text!r}")
+    r.close()
+
+
+@fetch_test
 def fetch_imaplib_every_item(env):
     c = login(env)
     try:

@@ -8,12 +8,19 @@
  *   BAD <tag|*> [code] reason IMAP_PARSE_ERROR
  *   LINE <bytes>              IMAP_PARSE_LINE
  *   BYE [code] reason         IMAP_PARSE_FATAL (the run stops)
+ *   START[+] <tag> <name> <args so far>   IMAP_PARSE_LITERAL_START of a
+ *                             synchronizing [non-synchronizing] literal;
+ *                             a streamed literal shows as {n}<stream>
+ *   DATA <bytes>              the IMAP_PARSE_LITERAL_DATA chunks up to the
+ *                             next other result, joined: chunk sizes follow
+ *                             the split, their concatenation must not
  * check() then feeds the same input split at every byte boundary, at
  * every pair of boundaries (short inputs), one byte at a time and in
  * pseudo-random chunks, with and without imap_parser_wipe() between
  * feeds, and requires the identical transcript each time. The driver acts
  * like a server: after "AUTHENTICATE <mech>" it calls
- * imap_parser_want_line(). */
+ * imap_parser_want_line(), and it refuses a streamed literal of a command
+ * named REFUSE (" REFUSED" ends its START line). */
 #include "unit.h"
 
 #include "../../common/buf.h"
@@ -40,6 +47,12 @@ static void fmt_bytes(struct buf *o, const char *s, size_t len)
 
 static void fmt_arg(struct buf *o, const struct imap_arg *a)
 {
+	if (a->streamed) {
+		buf_printf(o, "%s{%zu}<stream>%s", a->literal8 ? "~" : "",
+			   a->len, a->type != IMAP_ARG_LITERAL || a->str != NULL ?
+			   "!NOTSTREAMED" : "");
+		return;
+	}
 	if (a->type != IMAP_ARG_LIST && a->str[a->len] != '\0')
 		buf_append_str(o, "!UNTERMINATED");
 	switch (a->type) {
@@ -76,15 +89,80 @@ static void fmt_error(struct buf *o, const struct imap_parser *p)
 	buf_printf(o, "%s\n", err != NULL ? err : "!NOERROR");
 }
 
-/* Appends the result to the transcript and acts on it like a server. */
-static void record(struct buf *t, struct imap_parser *p,
-		   enum imap_parse_status st)
+static void fmt_command(struct buf *t, const struct imap_command *cmd)
+{
+	buf_printf(t, "%s %s", cmd->tag, cmd->name);
+	for (size_t i = 0; i < cmd->arg_count; i++) {
+		buf_append_byte(t, ' ');
+		fmt_arg(t, &cmd->args[i]);
+	}
+}
+
+/* The last argument in pre-order: a streamed literal just announced. */
+static const struct imap_arg *last_arg(const struct imap_command *cmd)
+{
+	const struct imap_arg *a = NULL;
+	const struct imap_arg *list = cmd->args;
+	size_t n = cmd->arg_count;
+	while (n > 0) {
+		a = &list[n - 1];
+		if (a->type != IMAP_ARG_LIST)
+			break;
+		list = a->list;
+		n = a->list_count;
+	}
+	return a;
+}
+
+/* LITERAL_DATA chunks so far, joined. */
+static void flush_data(struct buf *t, struct buf *data)
+{
+	if (data->len == 0)
+		return;
+	buf_append_str(t, "DATA ");
+	fmt_bytes(t, (const char *)data->data, data->len);
+	buf_append_byte(t, '\n');
+	buf_clear(data);
+}
+
+/* Appends the result to the transcript and acts on it like a server.
+ * in/used: what this feed was given and took. */
+static void record(struct buf *t, struct buf *data, struct imap_parser *p,
+		   enum imap_parse_status st, const uint8_t *in, size_t used)
 {
 	const struct imap_command *cmd;
+	const struct imap_arg *lit;
+	const uint8_t *chunk;
 	const char *s;
 	size_t len;
+	bool sync;
+	if (st != IMAP_PARSE_NEED_MORE && st != IMAP_PARSE_LITERAL_DATA)
+		flush_data(t, data);
 	switch (st) {
 	case IMAP_PARSE_NEED_MORE:
+		break;
+	case IMAP_PARSE_LITERAL_DATA:
+		/* every byte this feed took, in place */
+		chunk = imap_parser_literal_data(p, &len);
+		if (chunk != in || len != used || len == 0)
+			buf_append_str(t, "!DATA\n");
+		buf_append(data, in, used);
+		break;
+	case IMAP_PARSE_LITERAL_START:
+		cmd = imap_parser_command(p);
+		lit = imap_parser_literal(p, &sync);
+		if (cmd == NULL || lit == NULL || lit != last_arg(cmd) ||
+		    !lit->streamed) {
+			buf_append_str(t, "!NOSTART\n");
+			break;
+		}
+		buf_append_str(t, sync ? "START " : "START+ ");
+		fmt_command(t, cmd);
+		if (strcasecmp(cmd->name, "REFUSE") == 0) {
+			imap_parser_literal_refuse(p);
+			buf_append_str(t, " REFUSED");
+		}
+		buf_append_byte(t, '\n');
 		break;
 	case IMAP_PARSE_CONTINUE:
 		buf_append_str(t, "+\n");
@@ -95,11 +173,10 @@ static void record(struct buf *t, struct imap_parser *p,
 			buf_append_str(t, "!NOCMD\n");
 			break;
 		}
-		buf_printf(t, "CMD %s %s", cmd->tag, cmd->name);
-		for (size_t i = 0; i < cmd->arg_count; i++) {
-			buf_append_byte(t, ' ');
-			fmt_arg(t, &cmd->args[i]);
-		}
+		if (imap_parser_literal(p, &sync) != NULL)
+			buf_append_str(t, "!LITERAL\n");
+		buf_append_str(t, "CMD ");
+		fmt_command(t, cmd);
 		buf_append_byte(t, '\n');
 		if (strcasecmp(cmd->name, "AUTHENTICATE") == 0 &&
 		    cmd->arg_count == 1)
@@ -132,8 +209,9 @@ static char *run(const struct imap_parser_limits *lim, const char *in,
 		 size_t len, const size_t *cuts, size_t ncuts, bool wipe)
 {
 	struct imap_parser *p = imap_parser_new(lim);
-	struct buf t;
+	struct buf t, data;
 	buf_init(&t);
+	buf_init(&data);
 	const uint8_t *u = (const uint8_t *)in;
 	size_t start = 0;
 	bool dead = false;
@@ -150,13 +228,15 @@ static char *run(const struct imap_parser_limits *lim, const char *in,
 				dead = true;
 				break;
 			}
+			record(&t, &data, p, st, u + start, used);
 			start += used;
-			record(&t, p, st);
 			dead = st == IMAP_PARSE_FATAL;
 			if (wipe)
 				imap_parser_wipe(p);
 		}
 	}
+	flush_data(&t, &data);
+	buf_free(&data);
 	if (dead) {
 		/* after FATAL the parser takes nothing more */
 		size_t used = 1;
@@ -702,6 +782,212 @@ static void test_split_everywhere(void)
 	      "BAD e Invalid escape in quoted string\nCMD g LOGOUT\n");
 }
 
+/* ---- streamed literals ---- */
+
+/* Literals over 4 bytes are streamed; the transcript joins the chunks,
+ * so every split must give the same bytes. */
+static void test_stream_literals(void)
+{
+	struct imap_parser_limits lim = deflim;
+	lim.stream_literal = 4;
+	/* up to the threshold: buffered as before */
+	CHECK_LIM(&lim, "a APPEND INBOX {4}\r\nabcd\r\n",
+		  "+\nCMD a APPEND INBOX {4}abcd\n");
+	CHECK_LIM(&lim, "a APPEND INBOX {6}\r\nab\r\ncd\r\n",
+		  "START a APPEND INBOX {6}<stream>\nDATA ab\\x0d\\x0acd\n"
+		  "CMD a APPEND INBOX {6}<stream>\n");
+	CHECK_LIM(&lim, "a APPEND INBOX {5+}\r\nhello\r\nb NOOP\r\n",
+		  "START+ a APPEND INBOX {5}<stream>\nDATA hello\n"
+		  "CMD a APPEND INBOX {5}<stream>\nCMD b NOOP\n");
+	CHECK_LIM(&lim, "a APPEND INBOX ~{5}\na\0b\r\n\n",
+		  "START a APPEND INBOX ~{5}<stream>\nDATA a\\x00b\\x0d\\x0a\n"
+		  "CMD a APPEND INBOX ~{5}<stream>\n");
+	/* MULTIAPPEND: streamed and buffered literals in one command */
+	CHECK_LIM(&lim, "a APPEND INBOX (\\Seen) {5}\r\nhello (\\Draft) {2}\r\n"
+		  "hi \"1-Jan-2024 00:00:00 +0000\" {6+}\r\nworld!\r\n",
+		  "START a APPEND INBOX (\\Seen) {5}<stream>\nDATA hello\n+\n"
+		  "START+ a APPEND INBOX (\\Seen) {5}<stream> (\\Draft) {2}hi "
+		  "\"1-Jan-2024 00:00:00 +0000\" {6}<stream>\nDATA world!\n"
+		  "CMD a APPEND INBOX (\\Seen) {5}<stream> (\\Draft) {2}hi "
+		  "\"1-Jan-2024 00:00:00 +0000\" {6}<stream>\n");
+	/* inside a list: the partial command has the list open so far */
+	CHECK_LIM(&lim, "a X (a ({5+}\r\nhello) b)\r\n",
+		  "START+ a X (a ({5}<stream>))\nDATA hello\n"
+		  "CMD a X (a ({5}<stream>) b)\n");
+	/* what follows the literal is parsed as usual */
+	CHECK_LIM(&lim, "a APPEND INBOX {5+}\r\nhellox\r\nb NOOP\r\n",
+		  "START+ a APPEND INBOX {5}<stream>\nDATA hello\n"
+		  "BAD a Missing space after argument\nCMD b NOOP\n");
+	CHECK_LIM(&lim, "a X {5} \r\nb NOOP\r\n",
+		  "BAD a Missing CRLF after literal size\nCMD b NOOP\n");
+	/* the input ends inside the literal: the chunks so far */
+	CHECK_LIM(&lim, "a APPEND INBOX {50+}\r\n0123456789",
+		  "START+ a APPEND INBOX {50}<stream>\nDATA 0123456789\n");
+	/* a size that saturates is the caller's to judge */
+	CHECK_LIM(&lim, "r REFUSE {99999999999999999999}\r\nb NOOP\r\n",
+		  "START r REFUSE {18446744073709551615}<stream> REFUSED\n"
+		  "CMD b NOOP\n");
+}
+
+/* A streamed literal is bound by neither max_literal nor max_command;
+ * buffered ones still are. */
+static void test_stream_limits(void)
+{
+	struct imap_parser_limits lim = deflim;
+	lim.stream_literal = 4;
+	lim.max_literal = 3;
+	lim.max_command = 40;
+	CHECK_LIM(&lim, "a APPEND INBOX {50+}\r\n"
+		  "01234567890123456789012345678901234567890123456789\r\n",
+		  "START+ a APPEND INBOX {50}<stream>\nDATA "
+		  "01234567890123456789012345678901234567890123456789\n"
+		  "CMD a APPEND INBOX {50}<stream>\n");
+	CHECK_LIM(&lim, "a APPEND INBOX {4}\r\nb NOOP\r\n",
+		  "BAD a [TOOBIG] Literal too big\nCMD b NOOP\n");
+	CHECK_LIM(&lim, "a APPEND INBOX {4+}\r\nabcd\r\n",
+		  "BYE [TOOBIG] Literal too big\n");
+	/* streamed bytes do not count toward the command, its lines do */
+	CHECK_LIM(&lim, "a X {50+}\r\n"
+		  "01234567890123456789012345678901234567890123456789"
+		  " 012345678901234567890123456789\r\nb NOOP\r\n",
+		  "START+ a X {50}<stream>\nDATA "
+		  "01234567890123456789012345678901234567890123456789\n"
+		  "BAD a [LIMIT] Command too big\nCMD b NOOP\n");
+}
+
+/* Refused: a synchronizing literal ends its command (the client sends
+ * nothing without "+"); a non-synchronizing one is skipped with the rest
+ * of its command, whatever the size of its literals. */
+static void test_stream_refuse(void)
+{
+	struct imap_parser_limits lim = deflim;
+	lim.stream_literal = 4;
+	CHECK_LIM(&lim, "r REFUSE INBOX {6}\r\nb NOOP\r\n",
+		  "START r REFUSE INBOX {6}<stream> REFUSED\nCMD b NOOP\n");
+	CHECK_LIM(&lim, "r REFUSE INBOX {6+}\r\nab\r\ncd x {3+}\r\n{1}\r\n"
+		  "b NOOP\r\n",
+		  "START+ r REFUSE INBOX {6}<stream> REFUSED\nCMD b NOOP\n");
+	CHECK_LIM(&lim, "r REFUSE INBOX {6+}\r\nab\r\ncd {5}\r\nb NOOP\r\n",
+		  "START+ r REFUSE INBOX {6}<stream> REFUSED\nCMD b NOOP\n");
+	lim.max_literal = 10;
+	CHECK_LIM(&lim, "r REFUSE {6+}\r\nabcdef {20+}\r\n"
+		  "01234567890123456789\r\nb NOOP\r\n",
+		  "START+ r REFUSE {6}<stream> REFUSED\nCMD b NOOP\n");
+	/* only the refused command's: a bad one still gives up */
+	CHECK_LIM(&lim, "r REFUSE {6+}\r\nabcdef\r\na X \"\\q\" {11+}\r\n"
+		  "01234567890\r\n",
+		  "START+ r REFUSE {6}<stream> REFUSED\n"
+		  "BAD a Invalid escape in quoted string\n"
+		  "BYE [TOOBIG] Literal too big\n");
+	/* the second literal of a command is refused after the first
+	 * streamed */
+	CHECK_LIM(&lim, "r REFUSE INBOX {1}\r\nx {5+}\r\nhello {2+}\r\nhi\r\n"
+		  "b NOOP\r\n",
+		  "+\nSTART+ r REFUSE INBOX {1}x {5}<stream> REFUSED\n"
+		  "CMD b NOOP\n");
+}
+
+/* The contract around the statuses, fed in one go. */
+static void test_stream_api(void)
+{
+	struct imap_parser_limits lim = deflim;
+	lim.stream_literal = 4;
+	static const char in[] = "a APPEND INBOX (\\Seen) {10}\r\n0123456789\r\n";
+	const uint8_t *u = (const uint8_t *)in;
+	size_t len = sizeof(in) - 1, used, n;
+	bool sync = false;
+	struct imap_parser *p = imap_parser_new(&lim);
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u, len, &used),
+			IMAP_PARSE_LITERAL_START);
+	CU_ASSERT_EQUAL(used, strlen("a APPEND INBOX (\\Seen) {10}\r\n"));
+	const struct imap_command *cmd = imap_parser_command(p);
+	const struct imap_arg *lit = imap_parser_literal(p, &sync);
+	CU_ASSERT_TRUE(sync);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cmd);
+	CU_ASSERT_STRING_EQUAL(cmd->tag, "a");
+	CU_ASSERT_STRING_EQUAL(cmd->name, "APPEND");
+	CU_ASSERT_EQUAL_FATAL(cmd->arg_count, 3);
+	CU_ASSERT_PTR_EQUAL(lit, &cmd->args[2]);
+	CU_ASSERT_EQUAL(lit->type, IMAP_ARG_LITERAL);
+	CU_ASSERT_TRUE(lit->streamed);
+	CU_ASSERT_PTR_NULL(lit->str);
+	CU_ASSERT_EQUAL(lit->len, 10);
+	CU_ASSERT_FALSE(imap_arg_is_astring(lit));
+	CU_ASSERT_PTR_NULL(imap_parser_literal_data(p, &n));
+	size_t off = used;
+	/* a chunk is the input itself */
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u + off, 3, &used),
+			IMAP_PARSE_LITERAL_DATA);
+	CU_ASSERT_EQUAL(used, 3);
+	CU_ASSERT_PTR_EQUAL(imap_parser_literal_data(p, &n), u + off);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_PTR_NULL(imap_parser_literal(p, &sync));
+	CU_ASSERT_PTR_NULL(imap_parser_command(p));
+	off += used;
+	/* the rest of the literal, and no more */
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u + off, len - off, &used),
+			IMAP_PARSE_LITERAL_DATA);
+	CU_ASSERT_EQUAL(used, 7);
+	CU_ASSERT_PTR_EQUAL(imap_parser_literal_data(p, &n), u + off);
+	CU_ASSERT_EQUAL(n, 7);
+	off += used;
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u + off, len - off, &used),
+			IMAP_PARSE_COMMAND);
+	CU_ASSERT_EQUAL(off + used, len);
+	CU_ASSERT_PTR_NULL(imap_parser_literal(p, &sync));
+	CU_ASSERT_PTR_NULL(imap_parser_literal_data(p, &n));
+	cmd = imap_parser_command(p);
+	CU_ASSERT_EQUAL_FATAL(cmd->arg_count, 3);
+	CU_ASSERT_EQUAL(cmd->args[1].list_count, 1);
+	CU_ASSERT_TRUE(cmd->args[2].streamed);
+	CU_ASSERT_PTR_NULL(cmd->args[2].str);
+	CU_ASSERT_EQUAL(cmd->args[2].len, 10);
+	CU_ASSERT_FALSE(cmd->args[1].streamed);
+
+	/* refused: the tag is there for the answer until the next feed */
+	static const char in2[] = "r APPEND INBOX {10+}\r\n0123456789\r\nb NOOP\r\n";
+	u = (const uint8_t *)in2;
+	len = sizeof(in2) - 1;
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u, len, &used),
+			IMAP_PARSE_LITERAL_START);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(imap_parser_literal(p, &sync));
+	CU_ASSERT_FALSE(sync);
+	imap_parser_literal_refuse(p);
+	CU_ASSERT_STRING_EQUAL(imap_parser_command(p)->tag, "r");
+	off = used;
+	CU_ASSERT_EQUAL(imap_parser_feed(p, u + off, len - off, &used),
+			IMAP_PARSE_COMMAND);
+	CU_ASSERT_EQUAL(off + used, len);
+	CU_ASSERT_STRING_EQUAL(imap_parser_command(p)->tag, "b");
+	imap_parser_free(p);
+}
+
+/* A script of everything with streaming on, split everywhere. */
+static void test_stream_split_everywhere(void)
+{
+	struct imap_parser_limits lim = deflim;
+	lim.stream_literal = 3;
+	CHECK_LIM(&lim,
+		  "t1 LOGIN {3}\r\nbob {8+}\r\np\"a ss\0w\r\n"
+		  "a APPEND Drafts (\\Seen) ~{4}\r\nab\r\n {2+}\r\nhi (\\X) {7}\n"
+		  "x\ny\r\nz!\r\n"
+		  "r REFUSE {5+}\r\n\r\n\r\n\r {4+}\r\n1234\r\n"
+		  "d AUTHENTICATE PLAIN\r\nAGEAYg==\r\n"
+		  "r REFUSE {9}\r\ne X \"\\q\" {3+}\r\nf Y\r\ng LOGOUT\r\n",
+		  "+\nSTART+ t1 LOGIN {3}bob {8}<stream>\n"
+		  "DATA p\"a ss\\x00w\nCMD t1 LOGIN {3}bob {8}<stream>\n"
+		  "START a APPEND Drafts (\\Seen) ~{4}<stream>\n"
+		  "DATA ab\\x0d\\x0a\n"
+		  "START a APPEND Drafts (\\Seen) ~{4}<stream> {2}hi (\\X) "
+		  "{7}<stream>\nDATA x\\x0ay\\x0d\\x0az!\n"
+		  "CMD a APPEND Drafts (\\Seen) ~{4}<stream> {2}hi (\\X) "
+		  "{7}<stream>\n"
+		  "START+ r REFUSE {5}<stream> REFUSED\n"
+		  "CMD d AUTHENTICATE PLAIN\nLINE AGEAYg==\n"
+		  "START r REFUSE {9}<stream> REFUSED\n"
+		  "BAD e Invalid escape in quoted string\nCMD g LOGOUT\n");
+}
+
 static void test_wipe(void)
 {
 	struct imap_parser *p = imap_parser_new(&deflim);
@@ -927,6 +1213,12 @@ static void imap_parser_suite(void)
 	CU_add_test(s, "pipelined", test_pipelined);
 	CU_add_test(s, "LF only", test_lf_only);
 	CU_add_test(s, "split everywhere", test_split_everywhere);
+	CU_add_test(s, "stream literals", test_stream_literals);
+	CU_add_test(s, "stream limits", test_stream_limits);
+	CU_add_test(s, "stream refuse", test_stream_refuse);
+	CU_add_test(s, "stream api", test_stream_api);
+	CU_add_test(s, "stream split everywhere",
+		    test_stream_split_everywhere);
 	CU_add_test(s, "wipe", test_wipe);
 	CU_add_test(s, "errors and helpers", test_errors_and_helpers);
 
