@@ -8,6 +8,7 @@ import ctypes
 import imaplib
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,6 +76,17 @@ class Raw:
 
     def close(self):
         self.s.close()
+
+
+def unprivileged_copy(env, build, program):
+    """A copy of a built program that an unprivileged user can execute:
+    the build tree may sit in a directory only root can enter (a clone
+    under mktemp -d), and a refused exec must not pass for the refusal
+    a test looks for."""
+    path = os.path.join(env.dir, program)
+    shutil.copy2(os.path.join(build, program), path)
+    os.chmod(path, 0o755)
+    return path
 
 
 def login(env, user="alice"):
@@ -558,7 +570,8 @@ def posternctl_without_daemon_and_unprivileged(build):
         # An unprivileged caller cannot connect (socket is 0600 root).
         r = subprocess.run(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             f"{build}/posternctl", "-c", env.config, "status"],
+             unprivileged_copy(env, build, "posternctl"), "-c", env.config,
+             "status"],
             capture_output=True, text=True)
         ok(r.returncode == 1 and ("permission denied" in r.stderr
                                   or "Permission denied" in r.stderr),
@@ -586,7 +599,8 @@ def config_errors_refuse_to_start(build):
                            capture_output=True, text=True)
         eq(r.returncode, 0, "-t on a good config")
         r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
-                            "--clear-groups", f"{build}/posternd", "-f",
+                            "--clear-groups",
+                            unprivileged_copy(env, build, "posternd"), "-f",
                             "-c", env.config], capture_output=True,
                            text=True, timeout=10)
         ok(r.returncode == 1 and "must be started as root" in r.stderr,
@@ -601,11 +615,12 @@ def unprivileged_development_mode(build):
     chroot, seccomp still on."""
     env = PosternEnv(build, "first_valid_uid = 1\n")
     try:
+        posternd = unprivileged_copy(env, build, "posternd")
         os.system(f"chown -R 65534:65534 {env.dir}")
         env.log = open(env.log_path, "ab")
         env.proc = subprocess.Popen(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             f"{build}/posternd", "-f", "--unprivileged-dev", "-c",
+             posternd, "-f", "--unprivileged-dev", "-c",
              env.config], env=env.environ(), stdout=env.log,
             stderr=subprocess.STDOUT)
         env.wait_ready()
