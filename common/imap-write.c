@@ -1,5 +1,6 @@
 /* IMAP response string encoding; see imap-write.h. */
 #include "imap-write.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -7,35 +8,6 @@
 /* Length of the valid UTF-8 sequence (RFC 3629 section 4) that starts at
  * s, or 0. Overlong forms, surrogates and code points above U+10FFFF are
  * invalid, so a client never sees them in a quoted string. */
-static size_t imap_write_utf8_len(const uint8_t *s, size_t len)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
 
 /* RFC 9051 section 9: QUOTED-CHAR is any TEXT-CHAR (CHAR minus CR, LF)
  * or an escaped quoted-special; controls other than those are legal there
@@ -50,7 +22,9 @@ static bool imap_write_can_quote(const uint8_t *s, size_t len,
 			i++;
 			continue;
 		}
-		size_t n = allow_utf8 ? imap_write_utf8_len(s + i, len - i) : 0;
+		/* 8-bit text only: a control character is never quotable */
+		size_t n = allow_utf8 && s[i] >= 0x80 ?
+			   utf8_seq_len(s + i, len - i) : 0;
 		if (n == 0)
 			return false;
 		i += n;

@@ -1,6 +1,8 @@
 /* Charset conversion to UTF-8; see charset.h for the chroot story. */
 #include "charset.h"
 
+#include "../common/utf8.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
@@ -153,44 +155,11 @@ void charset_cache_clear(void)
 	charset_bad_next = 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. */
-static size_t charset_utf8_seq(const uint8_t *s, size_t len)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
 
 bool charset_is_utf8(const uint8_t *in, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		size_t n = charset_utf8_seq(in + i, len - i);
+		size_t n = utf8_seq_len(in + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -203,7 +172,7 @@ static void charset_utf8_sanitize(const uint8_t *in, size_t len,
 {
 	buf_reserve(out, len);
 	for (size_t i = 0; i < len;) {
-		size_t n = charset_utf8_seq(in + i, len - i);
+		size_t n = utf8_seq_len(in + i, len - i);
 		if (n == 0) {
 			buf_append(out, "\xef\xbf\xbd", 3);
 			i++;
