@@ -96,7 +96,10 @@ def tls_fetch_20mb_through_proxy(build):
             grown = login_growth(env, before)
             print(f"    {how}: login process peak growth {grown} kB "
                   f"for {SIZE >> 20} MB each way")
-            ok(grown < LOGIN_GROWTH_MAX_KB,
-               f"{how}: a login process grew by {grown} kB")
+            # ASan's redzones and allocator caches inflate every
+            # allocation; buffering the message would still be far above.
+            limit = LOGIN_GROWTH_MAX_KB * (
+                3 if env.build.rstrip("/").endswith("build-san") else 1)
+            ok(grown < limit, f"{how}: a login process grew by {grown} kB")
     finally:
         env.cleanup()
