@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,7 +429,29 @@ static void test_crash_kill(void)
 			child_loop(dir, p[1], cseed);
 		}
 		close(p[1]);
-		/* mostly mid-operation; sometimes during open */
+		struct op op, intent;
+		bool pending = false;
+		/* Odd rounds: kill at a random moment from the start, which
+		 * may be during store_open. Even rounds: first let the child
+		 * acknowledge a few operations, so the kills land in real work
+		 * however slow fsync is on this machine, then kill at a random
+		 * moment in what follows. */
+		if (round % 2 == 0) {
+			size_t seen = 0;
+			struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+			while (seen < 2 && poll(&pfd, 1, 3000) > 0 &&
+			       read(p[0], &op, sizeof(op)) == (ssize_t)sizeof(op)) {
+				if (!op.done) {
+					intent = op;
+					pending = true;
+					continue;
+				}
+				model_apply(&acked, &op);
+				pending = false;
+				total_ops++;
+				seen++;
+			}
+		}
 		usleep(xs(&rng) % 30000);
 		kill(pid, SIGKILL);
 		int status;
@@ -440,8 +463,6 @@ static void test_crash_kill(void)
 			close(p[0]);
 			break;
 		}
-		struct op op, intent;
-		bool pending = false;
 		while (read(p[0], &op, sizeof(op)) == (ssize_t)sizeof(op)) {
 			if (!op.done) {
 				intent = op;
