@@ -78,10 +78,31 @@ void cmd_rename(struct worker_session *s, const struct imap_command *cmd)
 		return;
 	}
 	const char *err;
-	if (store_mailbox_rename(worker.store, from, to, &err) < 0)
+	/* RFC 9051 6.3.6: renaming INBOX moves its messages out and leaves
+	 * it in place, so every session that has it selected must see them
+	 * expunged, or its view keeps messages that are gone. */
+	struct store_seqmap inbox;
+	memset(&inbox, 0, sizeof(inbox));
+	bool from_inbox = strcasecmp(from, "INBOX") == 0;
+	if (from_inbox) {
+		struct store_mailbox mb;
+		int r = store_mailbox_get(worker.store, "INBOX", &mb, &err);
+		if (r < 0 || (r > 0 && store_seqmap_load(worker.store, mb.id,
+							 &inbox, &err) < 0)) {
+			worker_session_store_error(s, cmd->tag, err);
+			goto out;
+		}
+	}
+	if (store_mailbox_rename(worker.store, from, to, &err) < 0) {
 		worker_session_store_error(s, cmd->tag, err);
-	else
+	} else {
+		if (from_inbox)
+			worker_notify_expunged(inbox.mailbox_id, inbox.uids,
+					       inbox.count);
 		net_conn_printf(&s->net, "%s OK RENAME completed\r\n", cmd->tag);
+	}
+out:
+	store_seqmap_free(&inbox);
 	free(from);
 	free(to);
 }

@@ -1,30 +1,37 @@
 /* libFuzzer target for the worker's command dispatcher with a real store
- * under it (daemon/imap/worker-session.c and every cmd-*.c).
+ * under it (daemon/imap/worker-session.c, every cmd-*.c, worker-sync.c).
  *
  * Input: the byte stream an authenticated client sends. Once, the target
- * builds a store in a fresh directory under $TMPDIR (default /tmp;
- * removed at exit) with a few messages (multipart, base64,
- * quoted-printable, a nested message/rfc822, flags and keywords) and sets
- * up the global worker as worker-main.c does: event loop, MIME cache
- * builder, search index, and a master channel whose other end the target
- * reads. Each input then runs as one session on a socketpair, as if the
- * login process had handed it over with tag "a0": the input goes in
- * pieces of varying size (drawn from a hash of the input, so a run is
- * reproducible), the output is read and dropped, and the event loop turns
- * until every byte was taken and every response written; then the client
- * hangs up and the session must end.
+ * builds a store in a fresh directory under $TMPDIR (default /tmp; removed
+ * at exit, or by the next run after a crash) with a few messages
+ * (multipart, base64, quoted-printable, a nested message/rfc822, one over
+ * the output high-water mark, flags and keywords) and sets up the global
+ * worker as worker-main.c does: event loop, MIME cache builder, search
+ * index, and a master channel whose other end the target reads. Each input
+ * then runs as one session on a socketpair, as if the login process had
+ * handed it over with tag "a0": the input goes in pieces of varying size,
+ * the output is read and dropped, and the event loop turns until every
+ * byte was taken and every response written; then the client hangs up and
+ * the session must end. Meanwhile a second session of the user, the
+ * observer, has INBOX open (EXAMINE) in IDLE, so whatever the input does
+ * to INBOX is told to it as it happens; at the end it leaves IDLE and
+ * sends NOOP. A hash of the input cuts the pieces and picks indexed or
+ * scanning SEARCH, so a run reproduces.
  *
  * Each input starts from the same store (a copy of a pristine one), so
  * what one input CREATEs, APPENDs or EXPUNGEs cannot change how the next
  * runs and every finding reproduces on its own.
  *
- * Invariants: no crash, leak, undefined behaviour or fatal(); the session
- * never stalls (no byte moves for a long run of loop turns while it still
- * has input, work or output); it ends after the hang-up and tells the
- * master exactly once, with its own session id; the store is consistent
+ * Invariants: no crash, leak, undefined behaviour or fatal(); no session
+ * stalls (no byte moves for a long run of loop turns while it still has
+ * input, work or output); each ends after its hang-up and tells the
+ * master exactly once, with its own session id; the observer's sequence
+ * numbers stay consistent (EXISTS never shrinks, EXPUNGE and FETCH name a
+ * message it has), and after its NOOP the count it was told, its view
+ * and the store's UIDs of the mailbox agree; the store is consistent
  * (store_check) after every input. Any violation aborts.
  *
- * POSTERN_FUZZ_TRACE=1 copies the session's output to stderr. */
+ * POSTERN_FUZZ_TRACE=1 copies what both sessions write to stderr. */
 #include "../../daemon/imap/worker.h"
 #include "../../daemon/imap/search-plan.h"
 
@@ -76,9 +83,26 @@ static char fuzz_pristine[300];		/* the store as built */
 static char fuzz_live[300];		/* the copy each input runs on */
 static uint64_t fuzz_pristine_next_blob;
 static struct ipc_channel fuzz_master_peer;	/* the "master" side */
-static uint32_t fuzz_session_id;
+static uint32_t fuzz_next_id;		/* session ids, never reused */
 static bool fuzz_trace;		/* POSTERN_FUZZ_TRACE=1 */
-static unsigned fuzz_closed_seen;
+
+/* The client end of one session. */
+struct fuzz_client {
+	const char *name;	/* for messages */
+	uint32_t id;
+	int fd;
+	const uint8_t *data;	/* what it sends; off bytes of it sent */
+	size_t size, off;
+	bool open;		/* the session has not closed its side */
+	unsigned closed;	/* SESSION_CLOSED frames seen for it */
+	/* The observer follows its sequence numbers in what it is told. */
+	bool follow;
+	uint32_t exists;
+	char line[256];
+	size_t line_len;
+};
+
+static struct fuzz_client fuzz_fuzzed, fuzz_observer;
 
 /* ---- the messages in the store ---------------------------------------- */
 
@@ -446,8 +470,8 @@ static void fuzz_master_io(void *ctx, uint32_t events)
 	}
 }
 
-/* What the worker told the "master": only SESSION_CLOSED of the session
- * of this input. */
+/* What the worker told the "master": SESSION_CLOSED of this input's
+ * sessions and nothing else. */
 static void fuzz_master_drain(void)
 {
 	for (;;) {
@@ -460,10 +484,13 @@ static void fuzz_master_drain(void)
 		FUZZ_CHECK(msg.fd < 0, "an fd to the master");
 		FUZZ_CHECK(msg.hdr.type == IPC_MSG_WORKER_SESSION_CLOSED,
 			   "unexpected message %u to the master", msg.hdr.type);
-		FUZZ_CHECK(msg.hdr.session == fuzz_session_id,
-			   "SESSION_CLOSED for %u, not %u", msg.hdr.session,
-			   fuzz_session_id);
-		fuzz_closed_seen++;
+		if (msg.hdr.session == fuzz_fuzzed.id)
+			fuzz_fuzzed.closed++;
+		else if (msg.hdr.session == fuzz_observer.id)
+			fuzz_observer.closed++;
+		else
+			FUZZ_CHECK(0, "SESSION_CLOSED for unknown session %u",
+				   msg.hdr.session);
 	}
 }
 
@@ -473,6 +500,28 @@ static void fuzz_cleanup(void)
 		store_close(&worker.store);
 	if (fuzz_root[0] != '\0')
 		fuzz_rm_tree(fuzz_root);
+}
+
+/* A crash ends the process without atexit handlers, leaving its store
+ * behind; the next run removes those of processes that are gone. */
+static void fuzz_rm_stale(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		long pid;
+		char dash;
+		if (sscanf(e->d_name, "postern-fuzz-%ld%c", &pid, &dash) != 2 ||
+		    dash != '-' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+		fuzz_rm_tree(path);
+	}
+	closedir(d);
 }
 
 static void fuzz_init(void)
@@ -486,7 +535,9 @@ static void fuzz_init(void)
 	const char *tmp = getenv("TMPDIR");
 	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 200)
 		tmp = "/tmp";
-	snprintf(fuzz_root, sizeof(fuzz_root), "%s/postern-fuzz-XXXXXX", tmp);
+	fuzz_rm_stale(tmp);
+	snprintf(fuzz_root, sizeof(fuzz_root), "%s/postern-fuzz-%ld-XXXXXX",
+		 tmp, (long)getpid());
 	FUZZ_CHECK(mkdtemp(fuzz_root) != NULL, "mkdtemp: %s", strerror(errno));
 	atexit(fuzz_cleanup);
 	snprintf(fuzz_pristine, sizeof(fuzz_pristine), "%s/pristine",
@@ -525,58 +576,75 @@ static void fuzz_turn(void)
 	event_loop_run(worker.loop);
 }
 
-/* Reads and drops what the session wrote; false once it closed. */
-static bool fuzz_client_drain(int fd, size_t *moved)
+static struct worker_session *fuzz_session(const struct fuzz_client *c)
+{
+	for (struct worker_session *s = worker.sessions; s != NULL;
+	     s = s->next)
+		if (s->id == c->id)
+			return s;
+	return NULL;
+}
+
+/* One line the observer was told: "* n EXISTS" never shrinks the
+ * mailbox, "* n EXPUNGE" and "* n FETCH" name a message it has (RFC 9051
+ * 7.5.1, 7.4.1). */
+static void fuzz_observe_line(struct fuzz_client *c)
+{
+	c->line[c->line_len] = '\0';
+	unsigned long n;
+	char what[16];
+	if (sscanf(c->line, "* %lu %15[A-Z]", &n, what) != 2)
+		return;
+	if (strcmp(what, "EXISTS") == 0) {
+		FUZZ_CHECK(n >= c->exists, "observer: EXISTS %lu after %u",
+			   n, c->exists);
+		c->exists = (uint32_t)n;
+	} else if (strcmp(what, "EXPUNGE") == 0) {
+		FUZZ_CHECK(n >= 1 && n <= c->exists,
+			   "observer: EXPUNGE %lu of %u", n, c->exists);
+		c->exists--;
+	} else if (strcmp(what, "FETCH") == 0) {
+		FUZZ_CHECK(n >= 1 && n <= c->exists,
+			   "observer: FETCH %lu of %u", n, c->exists);
+	}
+}
+
+static void fuzz_observe(struct fuzz_client *c, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\n') {
+			fuzz_observe_line(c);
+			c->line_len = 0;
+		} else if (c->line_len < sizeof(c->line) - 1) {
+			c->line[c->line_len++] = b[i];
+		}
+	}
+}
+
+/* Reads what the session wrote; *moved counts it. */
+static void fuzz_client_drain(struct fuzz_client *c, size_t *moved)
 {
 	char b[65536];
-	for (;;) {
-		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	while (c->fd >= 0) {
+		ssize_t n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT);
 		if (n > 0) {
 			*moved += (size_t)n;
 			if (fuzz_trace)
 				fwrite(b, 1, (size_t)n, stderr);
+			if (c->follow)
+				fuzz_observe(c, b, (size_t)n);
 			continue;
 		}
-		if (n == 0)
-			return false;
-		if (errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		FUZZ_CHECK(errno == EAGAIN || errno == EWOULDBLOCK ||
-			   errno == ECONNRESET, "client recv: %s",
-			   strerror(errno));
-		return errno != ECONNRESET;
+		if (n == 0 || errno == ECONNRESET) {
+			c->open = false;	/* LOGOUT, BYE */
+			return;
+		}
+		FUZZ_CHECK(errno == EAGAIN || errno == EWOULDBLOCK,
+			   "client recv: %s", strerror(errno));
+		return;
 	}
-}
-
-static int fuzz_unread(int fd)
-{
-	int n = 0;
-	FUZZ_CHECK(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s",
-		   strerror(errno));
-	return n;
-}
-
-/* The session took every byte sent and wrote out every response: nothing
- * more can happen until the client sends again. */
-static bool fuzz_session_idle(void)
-{
-	if (worker.session_count == 0)
-		return true;
-	const struct worker_session *s = worker.sessions;
-	return s->resume == NULL && s->net.out.len == 0 && s->out_left == 0 &&
-	       (s->net.in.len == 0 || s->closing) &&
-	       fuzz_unread(s->net.fd) == 0;
-}
-
-static void fuzz_stalled(const char *when)
-{
-	const struct worker_session *s = worker.sessions;
-	FUZZ_CHECK(0, "session stalled %s: in %zu out %zu file %llu resume %d "
-		   "closing %d idle %d eof %d failed %d unread %d", when,
-		   s->net.in.len, s->net.out.len,
-		   (unsigned long long)s->out_left, s->resume != NULL,
-		   s->closing, s->idle_tag != NULL, s->net.eof, s->net.failed,
-		   fuzz_unread(s->net.fd));
 }
 
 /* Piece sizes: mostly large, sometimes a few bytes, from a hash of the
@@ -599,6 +667,159 @@ static size_t fuzz_piece(uint64_t *rng)
 	}
 }
 
+/* Sends the next piece, if any; *moved counts it. */
+static void fuzz_client_send(struct fuzz_client *c, uint64_t *rng,
+			     size_t *moved)
+{
+	if (c->fd < 0 || !c->open || c->off == c->size)
+		return;
+	size_t n = fuzz_piece(rng);
+	if (n > c->size - c->off)
+		n = c->size - c->off;
+	ssize_t w = send(c->fd, c->data + c->off, n,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w > 0) {
+		c->off += (size_t)w;
+		*moved += (size_t)w;
+	} else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		c->open = false;	/* EPIPE: the session is gone */
+	}
+}
+
+static int fuzz_unread(int fd)
+{
+	int n = 0;
+	FUZZ_CHECK(ioctl(fd, FIONREAD, &n) == 0, "FIONREAD: %s",
+		   strerror(errno));
+	return n;
+}
+
+/* The session took every byte sent and wrote out every response: nothing
+ * more can happen until its client sends again. */
+static bool fuzz_client_idle(const struct fuzz_client *c)
+{
+	const struct worker_session *s = fuzz_session(c);
+	if (s == NULL)
+		return true;
+	if ((c->off < c->size && c->open) ||
+	    (c->fd >= 0 && fuzz_unread(c->fd) > 0))
+		return false;
+	return s->resume == NULL && s->net.out.len == 0 && s->out_left == 0 &&
+	       (s->net.in.len == 0 || s->closing) &&
+	       fuzz_unread(s->net.fd) == 0;
+}
+
+static void fuzz_stalled(const struct fuzz_client *c, const char *when)
+{
+	const struct worker_session *s = fuzz_session(c);
+	FUZZ_CHECK(s == NULL, "%s session stalled %s: in %zu out %zu file "
+		   "%llu resume %d closing %d idle %d eof %d failed %d "
+		   "unread %d", c->name, when, s->net.in.len, s->net.out.len,
+		   (unsigned long long)s->out_left, s->resume != NULL,
+		   s->closing, s->idle_tag != NULL, s->net.eof, s->net.failed,
+		   fuzz_unread(s->net.fd));
+	FUZZ_CHECK(0, "%s client stalled %s", c->name, when);
+}
+
+/* Turns the loop until both sessions are idle; a session for which no
+ * byte moves either way for FUZZ_STALL_TURNS turns while it is not is
+ * stuck. */
+static void fuzz_run(uint64_t *rng)
+{
+	struct fuzz_client *cs[] = { &fuzz_fuzzed, &fuzz_observer };
+	unsigned still = 0;
+	for (;;) {
+		size_t moved = 0;
+		for (size_t i = 0; i < 2; i++)
+			fuzz_client_send(cs[i], rng, &moved);
+		fuzz_turn();
+		for (size_t i = 0; i < 2; i++)
+			fuzz_client_drain(cs[i], &moved);
+		fuzz_master_drain();
+		if (fuzz_client_idle(cs[0]) && fuzz_client_idle(cs[1]))
+			return;
+		if (moved > 0)
+			still = 0;
+		else if (++still > FUZZ_STALL_TURNS)
+			fuzz_stalled(fuzz_client_idle(cs[0]) ? cs[1] : cs[0],
+				     "while running");
+	}
+}
+
+static void fuzz_client_start(struct fuzz_client *c, const char *name,
+			      const char *tag, bool follow)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->follow = follow;
+	c->open = true;
+	c->id = ++fuzz_next_id;
+	int sv[2];
+	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+			      SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %s",
+		   strerror(errno));
+	c->fd = sv[1];
+	worker_session_new(c->id, sv[0], tag, false, 0, "192.0.2.1:1143",
+			   NULL, 0);
+}
+
+/* The client hangs up; the session must notice, end, and tell the
+ * master once. */
+static void fuzz_client_hangup(struct fuzz_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	for (unsigned turns = 0; fuzz_session(c) != NULL; turns++) {
+		if (turns > FUZZ_STALL_TURNS)
+			fuzz_stalled(c, "after the hang-up");
+		fuzz_turn();
+	}
+	/* SESSION_CLOSED may wait in the channel's queue for a turn. */
+	fuzz_master_drain();
+	for (unsigned turns = 0; c->closed == 0 && turns < 16; turns++) {
+		fuzz_turn();
+		fuzz_master_drain();
+	}
+	FUZZ_CHECK(c->closed == 1, "%s: SESSION_CLOSED told %u times",
+		   c->name, c->closed);
+}
+
+/* After a NOOP the observer knows the mailbox as it is: its view of the
+ * UIDs is the store's, and the count it was told is the view's. */
+static void fuzz_observer_check(void)
+{
+	struct fuzz_client *c = &fuzz_observer;
+	const struct worker_session *s = fuzz_session(c);
+	FUZZ_CHECK(s != NULL, "observer: session ended");
+	if (s->selected == NULL)
+		return;
+	const struct store_seqmap *view = &s->selected->view;
+	FUZZ_CHECK(c->exists == view->count,
+		   "observer: told %u messages, its view has %zu", c->exists,
+		   view->count);
+	struct store_mailbox mb;
+	const char *err;
+	int r = store_mailbox_get_by_id(worker.store, s->selected->mailbox_id,
+					&mb, &err);
+	FUZZ_CHECK(r >= 0, "observer: %s", err);
+	if (r == 0 || (mb.attributes & STORE_ATTR_NOSELECT))
+		return;		/* deleted: it keeps its view (worker.h) */
+	struct store_seqmap map;
+	memset(&map, 0, sizeof(map));
+	FUZZ_CHECK(store_seqmap_load(worker.store, mb.id, &map, &err) == 0,
+		   "observer: %s", err);
+	FUZZ_CHECK(map.count == view->count &&
+		   (map.count == 0 ||
+		    memcmp(map.uids, view->uids,
+			   map.count * sizeof(*map.uids)) == 0),
+		   "observer: view of %zu UIDs, store has %zu", view->count,
+		   map.count);
+	store_seqmap_free(&map);
+}
+
+static const char fuzz_observer_start[] = "o1 EXAMINE INBOX\r\no2 IDLE\r\n";
+static const char fuzz_observer_end[] = "DONE\r\no3 NOOP\r\n";
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
@@ -614,64 +835,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rng = (rng ^ data[i]) * 0x100000001b3ull;
 	if (rng == 0)
 		rng = 1;
+	/* SEARCH by the index for some inputs, by scanning for the others
+	 * (the worker's POSTERN_SEARCH_INDEX=0): both must hold up. */
+	search_plan_enabled = (rng >> 63) != 0;
 
-	int sv[2];
-	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-			      SOCK_CLOEXEC, 0, sv) == 0, "socketpair: %s",
-		   strerror(errno));
-	int client = sv[1];
-	fuzz_session_id++;
-	fuzz_closed_seen = 0;
-	worker_session_new(fuzz_session_id, sv[0], "a0", false, 0,
-			   "192.0.2.1:1143", NULL, 0);
+	/* A second session of the user has INBOX open in IDLE meanwhile:
+	 * what the fuzzed one changes there reaches it at once. */
+	fuzz_client_start(&fuzz_observer, "observer", "o0", true);
+	fuzz_observer.data = (const uint8_t *)fuzz_observer_start;
+	fuzz_observer.size = sizeof(fuzz_observer_start) - 1;
+	fuzz_client_start(&fuzz_fuzzed, "fuzzed", "a0", false);
+	fuzz_run(&rng);
+	fuzz_fuzzed.data = data;
+	fuzz_fuzzed.size = size;
+	fuzz_run(&rng);
+	fuzz_client_hangup(&fuzz_fuzzed);
 
-	size_t off = 0;
-	bool open = true;
-	unsigned still = 0;
-	for (;;) {
-		size_t moved = 0;
-		if (off < size && open) {
-			size_t n = fuzz_piece(&rng);
-			if (n > size - off)
-				n = size - off;
-			ssize_t w = send(client, data + off, n,
-					 MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (w > 0) {
-				off += (size_t)w;
-				moved += (size_t)w;
-			} else if (w < 0 && errno != EAGAIN &&
-				   errno != EWOULDBLOCK) {
-				/* EPIPE: the session closed (LOGOUT, BYE) */
-				open = false;
-			}
-		}
-		fuzz_turn();
-		if (!fuzz_client_drain(client, &moved))
-			open = false;
-		fuzz_master_drain();
-		if ((off == size || !open) && fuzz_session_idle())
-			break;
-		if (moved > 0)
-			still = 0;
-		else if (++still > FUZZ_STALL_TURNS)
-			fuzz_stalled("while running");
-	}
+	fuzz_observer.data = (const uint8_t *)fuzz_observer_end;
+	fuzz_observer.off = 0;
+	fuzz_observer.size = sizeof(fuzz_observer_end) - 1;
+	fuzz_run(&rng);
+	fuzz_observer_check();
+	fuzz_client_hangup(&fuzz_observer);
 
-	/* The client hangs up; the session must notice and end. */
-	close(client);
-	for (unsigned turns = 0; worker.session_count > 0; turns++) {
-		if (turns > FUZZ_STALL_TURNS)
-			fuzz_stalled("after the hang-up");
-		fuzz_turn();
-	}
-	/* SESSION_CLOSED may wait in the channel's queue for a turn. */
-	fuzz_master_drain();
-	for (unsigned turns = 0; fuzz_closed_seen == 0 && turns < 16; turns++) {
-		fuzz_turn();
-		fuzz_master_drain();
-	}
-	FUZZ_CHECK(fuzz_closed_seen == 1, "SESSION_CLOSED told %u times",
-		   fuzz_closed_seen);
 	fuzz_store_check();
 	return 0;
 }
