@@ -23,10 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((r == 0) == mutf7_is_valid(s, size));
 	if (r == 0) {
 		FUZZ_CHECK(mutf7_utf8_is_valid((const char *)u.data, u.len));
-		FUZZ_CHECK(memchr(u.data, '\0', u.len) == NULL);
+		FUZZ_CHECK(u.len == 0 ||
+			   memchr(u.data, '\0', u.len) == NULL);
 		FUZZ_CHECK(mutf7_from_utf8((const char *)u.data, u.len, &m,
 					   &error) == 0);
-		FUZZ_CHECK(m.len == size && memcmp(m.data, s, size) == 0);
+		FUZZ_CHECK(m.len == size &&
+			   (size == 0 || memcmp(m.data, s, size) == 0));
 	} else {
 		FUZZ_CHECK(error != NULL && u.len == 0);
 	}
@@ -37,13 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mutf7_utf8_name_is_valid(s, size))
 		FUZZ_CHECK(valid);
 	r = mutf7_from_utf8(s, size, &m, &error);
-	FUZZ_CHECK((r == 0) == (valid && memchr(s, '\0', size) == NULL));
+	FUZZ_CHECK((r == 0) == (valid && (size == 0 ||
+						memchr(s, '\0', size) == NULL)));
 	if (r == 0) {
 		for (size_t i = 0; i < m.len; i++)
 			FUZZ_CHECK(m.data[i] >= 0x20 && m.data[i] <= 0x7e);
 		FUZZ_CHECK(mutf7_to_utf8((const char *)m.data, m.len, &u,
 					 &error) == 0);
-		FUZZ_CHECK(u.len == size && memcmp(u.data, s, size) == 0);
+		FUZZ_CHECK(u.len == size &&
+			   (size == 0 || memcmp(u.data, s, size) == 0));
 	}
 	buf_free(&u);
 	buf_free(&m);
