@@ -107,6 +107,11 @@ static bool login_proxy_from_client(struct login_conn *c)
 {
 	struct login_proxy *p = c->proxy;
 	bool moved = false;
+	/* Only a receive that is under way may want the socket writable: a
+	 * flag left from an earlier one while the up pipe is full would keep
+	 * EPOLLOUT armed on an idle socket and spin the loop until the
+	 * worker drains. */
+	p->recv_wants_write = false;
 	while (!p->client_eof && !p->worker_eof) {
 		size_t room;
 		uint8_t *space = tls_pipe_space(&p->up, &room);
