@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "utf8.h"
+
 /* RFC 3501 section 5.1.3: RFC 2152 base64 with "," instead of "/". */
 static const char mutf7_b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -22,64 +24,22 @@ static int mutf7_b64_value(unsigned char c)
 	return -1;
 }
 
-/* Decodes one UTF-8 sequence at in[*pos]; -1 if invalid (RFC 3629
- * section 4 syntax, so overlongs and surrogates are refused). */
+/* Decodes one UTF-8 sequence at in[*pos]; -1 if invalid. */
 static int32_t mutf7_utf8_next(const unsigned char *in, size_t len,
 			       size_t *pos)
 {
-	unsigned char c = in[*pos];
-	uint32_t cp, min;
-	size_t n;
-	if (c < 0x80) {
-		(*pos)++;
-		return c;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
+	uint32_t cp;
+	size_t n = utf8_decode(in + *pos, len - *pos, &cp);
+	if (n == 0)
 		return -1;
-	}
-	if (len - *pos <= n)
-		return -1;
-	for (size_t i = 1; i <= n; i++) {
-		unsigned char cc = in[*pos + i];
-		if ((cc & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (cc & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*pos += n + 1;
+	*pos += n;
 	return (int32_t)cp;
 }
 
 static void mutf7_put_utf8(struct buf *out, uint32_t cp)
 {
-	if (cp < 0x80) {
-		buf_append_byte(out, (uint8_t)cp);
-	} else if (cp < 0x800) {
-		buf_append_byte(out, (uint8_t)(0xc0 | cp >> 6));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_append_byte(out, (uint8_t)(0xe0 | cp >> 12));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp >> 6 & 0x3f)));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_append_byte(out, (uint8_t)(0xf0 | cp >> 18));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp >> 12 & 0x3f)));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp >> 6 & 0x3f)));
-		buf_append_byte(out, (uint8_t)(0x80 | (cp & 0x3f)));
-	}
+	uint8_t seq[UTF8_SEQ_MAX];
+	buf_append(out, seq, utf8_encode(cp, seq));
 }
 
 /* Decodes the base64 run in[start..end) (between "&" and "-"). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "unicode-fold-table.h"
+#include "utf8.h"
 
 _Static_assert(UNICODE_FOLD_TABLE_MAX_UTF8 <= UNICODE_FOLD_MAX_UTF8,
 	       "fold table entry longer than UNICODE_FOLD_MAX_UTF8");
@@ -21,30 +22,6 @@ const char *unicode_fold_version(void)
 	return UNICODE_FOLD_UNIDATA;
 }
 
-static size_t utf8_put(uint32_t cp, uint8_t *out)
-{
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xC0 | (cp >> 6));
-		out[1] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xE0 | (cp >> 12));
-		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (uint8_t)(0xF0 | (cp >> 18));
-	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 size_t unicode_fold_cp(uint32_t cp, uint8_t out[UNICODE_FOLD_MAX_UTF8])
 {
 	if (cp < 0x80) {
@@ -57,11 +34,11 @@ size_t unicode_fold_cp(uint32_t cp, uint8_t out[UNICODE_FOLD_MAX_UTF8])
 		/* Unicode 14.0 section 3.12: canonical decomposition of a
 		 * precomposed syllable into its conjoining jamo */
 		uint32_t si = cp - HANGUL_S_BASE;
-		size_t n = utf8_put(HANGUL_L_BASE + si / HANGUL_N_COUNT, out);
-		n += utf8_put(HANGUL_V_BASE + (si % HANGUL_N_COUNT) /
+		size_t n = utf8_encode(HANGUL_L_BASE + si / HANGUL_N_COUNT, out);
+		n += utf8_encode(HANGUL_V_BASE + (si % HANGUL_N_COUNT) /
 						  HANGUL_T_COUNT, out + n);
 		if (si % HANGUL_T_COUNT != 0)
-			n += utf8_put(HANGUL_T_BASE + si % HANGUL_T_COUNT,
+			n += utf8_encode(HANGUL_T_BASE + si % HANGUL_T_COUNT,
 				      out + n);
 		return n;
 	}
@@ -79,45 +56,16 @@ size_t unicode_fold_cp(uint32_t cp, uint8_t out[UNICODE_FOLD_MAX_UTF8])
 		else
 			hi = mid;
 	}
-	return utf8_put(cp, out);
+	return utf8_encode(cp, out);
 }
 
 size_t unicode_utf8_decode(const uint8_t *in, size_t len, uint32_t *cp_r)
 {
-	uint8_t c = in[0];
-	uint32_t cp, min;
-	size_t n;
-	if (c < 0x80) {
-		*cp_r = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2; cp = c & 0x1F; min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3; cp = c & 0x0F; min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4; cp = c & 0x07; min = 0x10000;
-	} else {
-		*cp_r = 0xFFFD;
-		return 1;
-	}
-	if (len < n) {
-		*cp_r = 0xFFFD;
-		return 1;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((in[i] & 0xC0) != 0x80) {
-			*cp_r = 0xFFFD;
-			return 1;
-		}
-		cp = (cp << 6) | (in[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-		*cp_r = 0xFFFD;
-		return 1;
-	}
-	*cp_r = cp;
-	return n;
+	size_t n = utf8_decode(in, len, cp_r);
+	if (n > 0)
+		return n;
+	*cp_r = 0xFFFD;
+	return 1;
 }
 
 void unicode_fold_utf8(const uint8_t *in, size_t len, struct buf *out)

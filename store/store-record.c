@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "../common/utf8.h"
+
 struct rd {
 	const uint8_t *p;
 	size_t left;
@@ -278,27 +280,10 @@ bool store_mailbox_name_valid(const char *name, size_t len)
 			i++;
 			continue;
 		}
-		unsigned n, min;
-		uint32_t cp;
-		if ((c & 0xe0) == 0xc0) {
-			n = 1; min = 0x80; cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; min = 0x800; cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; min = 0x10000; cp = c & 0x07;
-		} else {
+		size_t n = utf8_seq_len(p + i, len - i);
+		if (n == 0)
 			return false;
-		}
-		if (len - i - 1 < n)
-			return false;
-		for (unsigned k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }
