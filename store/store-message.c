@@ -145,6 +145,9 @@ int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
 	if (rc != 0 && rc != MDB_KEYEXIST)
 		return store_mdb_fail(s, rc, "mdb_put uid index");
+	if (store_unseen_set(s, txn, mailbox_id, uid,
+			     !(m->flags & STORE_FLAG_SEEN)) < 0)
+		return -1;
 	/* search index: where this blob is (search-index.h) */
 	return store_sx_msg_put(s, txn, mailbox_id, uid, m->blob_id);
 }
@@ -198,6 +201,7 @@ int store_msg_remove(struct store *s, MDB_txn *txn,
 	store_key_message(key, mb->id, uid);
 	if (store_db_del(s, txn, s->db_messages, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_uids, key, 4, key + 4, 4) < 0 ||
+	    store_unseen_set(s, txn, mb->id, uid, false) < 0 ||
 	    store_blobref_change(s, txn, m->blob_id, -1) < 0)
 		return -1;
 	store_mb_count_sub(mb, uid, m);

@@ -257,7 +257,8 @@ static int copy_txn(struct store *s, MDB_txn *txn, void *vctx)
 			if (store_db_del(s, txn, s->db_messages, key, 8, NULL,
 					 0) < 0 ||
 			    store_db_del(s, txn, s->db_uids, key, 4, key + 4,
-					 4) < 0) {
+					 4) < 0 ||
+			    store_unseen_set(s, txn, src.id, uid, false) < 0) {
 				r = -1;
 				break;
 			}
@@ -420,6 +421,7 @@ int store_mbox_purge(struct store *s, MDB_txn *txn,
 	if (r < 0)
 		return -1;
 	if (store_db_del(s, txn, s->db_uids, key, 4, NULL, 0) < 0 ||
+	    store_unseen_drop_mailbox(s, txn, mb->id) < 0 ||
 	    drop_keywords(s, txn, mb->id, mb->nkeywords) < 0)
 		return -1;
 	mb->messages = mb->unseen = mb->recent = 0;
@@ -480,7 +482,8 @@ int store_mbox_move_all(struct store *s, MDB_txn *txn,
 		return -1;
 	uint8_t mkey[4];
 	store_key_mailbox(mkey, src->id);
-	if (store_db_del(s, txn, s->db_uids, mkey, 4, NULL, 0) < 0)
+	if (store_db_del(s, txn, s->db_uids, mkey, 4, NULL, 0) < 0 ||
+	    store_unseen_drop_mailbox(s, txn, src->id) < 0)
 		return -1;
 	src->messages = src->unseen = src->recent = 0;
 	src->size = 0;

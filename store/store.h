@@ -121,6 +121,10 @@ int store_mailbox_get_by_id(struct store *s, uint32_t id,
 typedef int store_mailbox_cb(void *ctx, const struct store_mailbox *mb);
 int store_mailbox_list(struct store *s, store_mailbox_cb *cb, void *ctx,
 		       const char **error_r);
+/* UID of the mailbox's first message without \Seen, 0 if there is none
+ * (RFC 3501 6.3.1 [UNSEEN n]): one seek in an index, not a scan. */
+int store_mailbox_first_unseen(struct store *s, uint32_t mailbox_id,
+			       uint32_t *uid_r, const char **error_r);
 /* A read-write SELECT takes the \Recent messages: *recent_r gets the old
  * first_recent (UIDs >= it are recent to this session) and the mailbox's
  * recent count drops to zero. */
