@@ -241,6 +241,8 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 			.blob_id = b->id,
 			.internaldate = a->internaldate ? a->internaldate :
 					ctx->now,
+			.internaldate_tz = (int16_t)(a->internaldate ?
+						     a->internaldate_tz : 0),
 			.savedate = ctx->now,
 			.size = b->size,
 			.modseq = mb.highestmodseq,
@@ -286,6 +288,11 @@ int store_append_batch(struct store *s, uint32_t mailbox_id,
 	s->err = STORE_ERR_NONE;
 	if (n == 0)
 		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].internaldate_tz < -STORE_TZ_MIN_MAX ||
+		    msgs[i].internaldate_tz > STORE_TZ_MIN_MAX)
+			return store_ret(s, store_fail(s, STORE_ERR_INVALID,
+					 "zone offset out of range"), error_r);
 	bool use_syncfs = (flags & STORE_BATCH_SYNCFS) != 0;
 	struct store_blob_new *blobs = xcalloc(n, sizeof(*blobs));
 	int r = 0;
@@ -349,6 +356,7 @@ static int iter_fn(struct store *s, MDB_cursor *c, uint32_t uid,
 		.uid = uid,
 		.blob_id = m->blob_id,
 		.internaldate = m->internaldate,
+		.internaldate_tz = m->internaldate_tz,
 		.savedate = m->savedate,
 		.size = m->size,
 		.modseq = m->modseq,

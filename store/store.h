@@ -163,6 +163,8 @@ struct store_append_msg {
 	const char *const *keywords;
 	size_t nkeywords;
 	int64_t internaldate;	/* seconds since the epoch; 0 = now */
+	int internaldate_tz;	/* its zone as given, minutes east of UTC
+				 * (-1439..1439); ignored when 0 = now */
 	const void *cache;	/* optional parsed-message cache bytes */
 	size_t cache_len;
 };
@@ -205,6 +207,7 @@ struct store_message {
 	uint32_t uid;
 	uint64_t blob_id;
 	int64_t internaldate;
+	int internaldate_tz;	/* minutes east of UTC, for display only */
 	int64_t savedate;
 	uint64_t size;
 	uint64_t modseq;

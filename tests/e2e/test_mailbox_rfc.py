@@ -87,3 +87,78 @@ def select_unseen_code(env):
     finally:
         s.close()
         r2.close()
+
+
+# ---------------------------------------------------------- INTERNALDATE
+
+def internaldates(c, box):
+    """{uid: INTERNALDATE string} by imaplib."""
+    typ, _ = c.select(box)
+    eq(typ, "OK", f"SELECT {box}")
+    typ, data = c.uid("FETCH", "1:*", "(INTERNALDATE)")
+    eq(typ, "OK", "FETCH INTERNALDATE")
+    out = {}
+    for d in data:
+        line = d if isinstance(d, bytes) else d[0]
+        m = re.search(rb'UID (\d+)', line)
+        t = re.search(rb'INTERNALDATE "([^"]+)"', line)
+        ok(m and t, f"FETCH response {line!r}")
+        out[int(m.group(1))] = t.group(1).decode()
+    return out
+
+
+@rfc_test
+def internaldate_keeps_zone(env):
+    """APPEND's date-time comes back with the zone it was given (RFC 9051
+    2.3.3), also after COPY; SEARCH ON/BEFORE/SINCE stay on UTC days (as
+    search-eval.h documents)."""
+    c = imaplib.IMAP4("127.0.0.1", env.port)
+    try:
+        c.login("alice", USERS["alice"][2])
+        eq(c.create("idate")[0], "OK", "CREATE")
+        given = ['"17-Jul-1996 02:44:25 -0700"',
+                 '" 1-Jan-2024 23:30:00 +0530"',
+                 '"31-Dec-1999 20:00:00 -0800"',
+                 '"05-Mar-2024 10:11:12 +0000"']
+        # the server writes date-day-fixed: a space, not a 0, pads
+        want = [d.strip('"').replace("05-", " 5-", 1) for d in given]
+        for i, d in enumerate(given):
+            typ, _ = c.append("idate", None, d, msg(100 + i))
+            eq(typ, "OK", f"APPEND {d}")
+        typ, _ = c.append("idate", None, None, msg(200))
+        eq(typ, "OK", "APPEND without a date")
+        got = internaldates(c, "idate")
+        eq([got[u] for u in sorted(got)][:4], want, "INTERNALDATE as given")
+        ok(got[max(got)].endswith(" +0000"), f"no date: now in UTC "
+           f"{got[max(got)]!r}")
+        # imaplib's own parser reads the same instant back
+        t = imaplib.Internaldate2tuple(
+            b'1 (INTERNALDATE "17-Jul-1996 02:44:25 -0700")')
+        ok(t is not None, "imaplib parses it")
+        typ, data = c.uid("FETCH", "1", "(INTERNALDATE)")
+        eq(imaplib.Internaldate2tuple(data[0]), t, "same instant")
+        # COPY keeps the record, zone and all
+        eq(c.create("idate-copy")[0], "OK", "CREATE")
+        c.select("idate")
+        eq(c.copy("1:4", "idate-copy")[0], "OK", "COPY")
+        copied = internaldates(c, "idate-copy")
+        eq([copied[u] for u in sorted(copied)], want,
+           "INTERNALDATE after COPY")
+        # SEARCH uses the UTC day: 31-Dec-1999 20:00 -0800 is 1-Jan-2000
+        # 04:00 UTC; 1-Jan-2024 23:30 +0530 is 1-Jan-2024 18:00 UTC
+        c.select("idate")
+        typ, data = c.search(None, "ON", "1-Jan-2000")
+        eq(data[0].split(), [b"3"], "ON the UTC day")
+        typ, data = c.search(None, "ON", "31-Dec-1999")
+        eq(data[0].split(), [], "not ON the local day")
+        typ, data = c.search(None, "BEFORE", "1-Jan-2000")
+        eq(data[0].split(), [b"1"], "BEFORE")
+        typ, data = c.search(None, "SINCE", "1-Jan-2024", "BEFORE",
+                             "2-Jan-2024")
+        eq(data[0].split(), [b"2"], "SINCE/BEFORE one day")
+        c.logout()
+    finally:
+        try:
+            c.shutdown()
+        except OSError:
+            pass
