@@ -6,6 +6,7 @@ list; each test works in mailboxes of its own on the shared server.
 Raw lines (Session from test_mailbox_sync.py) where the exact responses
 matter; imaplib where a real client's view is the point."""
 
+import base64
 import imaplib
 import re
 
@@ -162,3 +163,253 @@ def internaldate_keeps_zone(env):
             c.shutdown()
         except OSError:
             pass
+
+
+# ---------------------------------------------------------------- RENAME
+
+def mutf7(name):
+    """RFC 3501 5.1.3 modified UTF-7 of a str."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b = base64.b64encode("".join(run).encode("utf-16-be")).decode()
+            out.append("&" + b.rstrip("=").replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def listed(sess, pattern, cmd="LIST", only=None):
+    """{name (bytes, as sent): set of attributes} of LIST/LSUB, only the
+    names that start with one of the prefixes in only if given."""
+    untagged, _ = sess.ok(f'{cmd} "" {pattern}')
+    out = {}
+    for u in untagged:
+        m = re.match(rb'\* (?:LIST|LSUB) \(([^)]*)\) (?:"/"|NIL) (.*)$', u)
+        if not m:
+            continue
+        name = m.group(2)
+        if name.startswith(b'"'):
+            name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+        if only is None or name.startswith(only):
+            out[name] = set(m.group(1).split())
+    return out
+
+
+def uids_of(sess, box):
+    sess.ok(f"EXAMINE {box}")
+    untagged, _ = sess.ok("UID SEARCH ALL")
+    line = [u for u in untagged if u.startswith(b"* SEARCH")][0]
+    return [int(x) for x in line.split()[2:]]
+
+
+@rfc_test
+def rename_leaf_and_uidvalidity(env):
+    """A leaf keeps its UIDVALIDITY and UIDs under the new name (its
+    messages are the same); the old name, created again, gets a new
+    UIDVALIDITY (RFC 9051 2.3.1.1)."""
+    s = Session(env)
+    try:
+        new_box(s, "rn-a", messages=2)
+        before = s.status("rn-a")
+        uids = uids_of(s, "rn-a")
+        s.ok("UNSELECT")
+        s.ok("RENAME rn-a rn-b")
+        eq(set(listed(s, '"rn-*"')) & {b"rn-a", b"rn-b"}, {b"rn-b"},
+           "LIST after RENAME")
+        after = s.status("rn-b")
+        eq(after, before, "STATUS (MESSAGES UIDNEXT UIDVALIDITY) kept")
+        eq(uids_of(s, "rn-b"), uids, "UIDs kept")
+        _, t = s.cmd("SELECT rn-a")
+        ok(t.split()[1] == b"NO" and code_of(t, "NONEXISTENT"),
+           f"old name gone: {t!r}")
+        s.ok("CREATE rn-a")
+        ok(s.status("rn-a")["UIDVALIDITY"] != before["UIDVALIDITY"],
+           "a new mailbox under the old name has a new UIDVALIDITY")
+        # a session that has the mailbox selected goes on working
+        s.ok("SELECT rn-b")
+        o = Session(env)
+        try:
+            o.ok("RENAME rn-b rn-c")
+        finally:
+            o.close()
+        untagged, _ = s.ok("UID FETCH 1:* (FLAGS)")
+        eq(len([u for u in untagged if b" FETCH " in u]), 2,
+           "selected mailbox renamed under a session")
+    finally:
+        s.close()
+
+
+@rfc_test
+def rename_parent_moves_children(env):
+    """RFC 9051 6.3.6: the children of a renamed mailbox move with it;
+    missing parents of the new name are created; a mailbox cannot go
+    under itself."""
+    s = Session(env)
+    try:
+        new_box(s, "rn-p", messages=1)
+        for child in ("rn-p/c1", "rn-p/c2", "rn-p/c2/g"):
+            s.ok(f"CREATE {child}")
+        s.append("rn-p/c2/g", msg(7))
+        s.ok("RENAME rn-p rn-q")
+        got = listed(s, '"rn-*"')
+        eq(sorted(n for n in got if n.startswith((b"rn-p", b"rn-q"))),
+           [b"rn-q", b"rn-q/c1", b"rn-q/c2", b"rn-q/c2/g"], "LIST")
+        ok(b"\\HasChildren" in got[b"rn-q"], f"attributes {got[b'rn-q']}")
+        eq(s.status("rn-q/c2/g")["MESSAGES"], 1, "grandchild's message")
+        eq(s.status("rn-q")["MESSAGES"], 1, "parent's message")
+        s.ok("RENAME rn-q/c2 rn-new/deep/c2")
+        got = listed(s, '"rn-new*"')
+        eq(sorted(got), [b"rn-new", b"rn-new/deep", b"rn-new/deep/c2",
+                         b"rn-new/deep/c2/g"], "new parents created")
+        eq(s.status("rn-new/deep/c2/g")["MESSAGES"], 1, "moved again")
+        _, t = s.cmd("RENAME rn-q rn-q/under")
+        ok(t.split()[1] == b"NO", f"under itself: {t!r}")
+        ok(code_of(t, "CANNOT"), f"[CANNOT]: {t!r}")
+    finally:
+        s.close()
+
+
+@rfc_test
+def rename_errors(env):
+    s = Session(env)
+    try:
+        new_box(s, "rn-e1")
+        new_box(s, "rn-e2")
+        _, t = s.cmd("RENAME rn-e1 rn-e2")
+        ok(t.split()[1] == b"NO" and code_of(t, "ALREADYEXISTS"),
+           f"onto an existing name: {t!r}")
+        _, t = s.cmd("RENAME rn-e1 RN-E1")
+        ok(t.split()[1] == b"OK", f"names are case-sensitive: {t!r}")
+        _, t = s.cmd("RENAME RN-E1 rn-e1")
+        ok(t.split()[1] == b"OK", f"and back: {t!r}")
+        _, t = s.cmd("RENAME rn-e1 rn-e1")
+        ok(t.split()[1] == b"NO" and code_of(t, "ALREADYEXISTS"),
+           f"onto itself: {t!r}")
+        _, t = s.cmd("RENAME rn-nosuch rn-x")
+        ok(t.split()[1] == b"NO" and code_of(t, "NONEXISTENT"),
+           f"missing source: {t!r}")
+        _, t = s.cmd("RENAME rn-e1 INBOX")
+        ok(t.split()[1] == b"NO", f"onto INBOX: {t!r}")
+        _, t = s.cmd("RENAME rn-e1")
+        ok(t.split()[1] == b"BAD", f"one argument: {t!r}")
+        eq(set(listed(s, '"rn-e*"')), {b"rn-e1", b"rn-e2"}, "unchanged")
+    finally:
+        s.close()
+
+
+@rfc_test
+def rename_inbox(env):
+    """RFC 9051 6.3.6: INBOX's messages move to the new mailbox (a new
+    UIDVALIDITY), INBOX stays, empty, with its children and without
+    reusing a UID; a session with INBOX selected is told of the
+    expunges. Done as carol, whose INBOX no other test uses."""
+    a = Session(env, "carol")
+    b = Session(env, "carol")
+    try:
+        for i in range(3):
+            a.append("INBOX", msg(30 + i), "(\\Seen) " if i == 0 else "")
+        a.ok("CREATE INBOX/kid")
+        inbox = a.status("INBOX")
+        eq(a.select("INBOX"), 3, "EXISTS")
+        b.ok("RENAME INBOX rn-old-inbox")
+        untagged, _ = a.ok("NOOP")
+        eq(len(expunges_of(untagged)), 3, f"EXPUNGEs: {untagged!r}")
+        after = b.status("INBOX")
+        eq(after["MESSAGES"], 0, "INBOX empty")
+        eq(after["UIDVALIDITY"], inbox["UIDVALIDITY"], "INBOX UIDVALIDITY")
+        eq(after["UIDNEXT"], inbox["UIDNEXT"], "INBOX UIDNEXT kept")
+        old = b.status("rn-old-inbox")
+        eq(old["MESSAGES"], 3, "messages moved")
+        ok(old["UIDVALIDITY"] != inbox["UIDVALIDITY"], "new UIDVALIDITY")
+        untagged, _ = b.ok("SELECT rn-old-inbox")
+        eq(unseen_of(untagged), 2, "flags moved with the messages")
+        got = listed(b, "*")
+        ok(b"INBOX" in got and b"INBOX/kid" in got, f"INBOX stays: {got}")
+        ok(b"rn-old-inbox/kid" not in got, "children of INBOX stay")
+        _, uids = b.append("INBOX", msg(40))
+        eq(uids, [inbox["UIDNEXT"]], "no UID reused in INBOX")
+        untagged, _ = a.ok("NOOP")
+        eq(exists_of(untagged), 1, "selected INBOX sees the new message")
+    finally:
+        a.close()
+        b.close()
+
+
+@rfc_test
+def rename_subscriptions_stay(env):
+    """Choice: subscriptions do not follow a RENAME. RFC 9051 6.3.7: the
+    server MUST NOT remove a name from the subscription list on its own,
+    even if the mailbox is gone; 6.3.6 says nothing of subscriptions. The
+    old name stays subscribed (LIST shows it \\NonExistent), the new name
+    is not subscribed until the client says so."""
+    s = Session(env)
+    ST = (b"rn-s", b"rn-t")
+    try:
+        new_box(s, "rn-s")
+        s.ok("CREATE rn-s/child")
+        s.ok("SUBSCRIBE rn-s")
+        s.ok("SUBSCRIBE rn-s/child")
+        s.ok("RENAME rn-s rn-t")
+        got = listed(s, '"rn-*"', "LIST (SUBSCRIBED)", ST)
+        eq(set(got), {b"rn-s", b"rn-s/child"}, "subscribed names")
+        ok(b"\\NonExistent" in got[b"rn-s"], f"attributes {got}")
+        ok(b"\\NonExistent" in got[b"rn-s/child"], f"attributes {got}")
+        eq(set(listed(s, '"rn-*"', "LSUB", ST)), {b"rn-s", b"rn-s/child"},
+           "LSUB")
+        got = listed(s, '"rn-*"', "LIST", ST)
+        eq(set(got), {b"rn-t", b"rn-t/child"}, "LIST")
+        s.ok("SUBSCRIBE rn-t")
+        got = listed(s, '"rn-*"', "LIST (SUBSCRIBED)", ST)
+        eq(set(got), {b"rn-s", b"rn-s/child", b"rn-t"}, "after SUBSCRIBE")
+    finally:
+        s.close()
+
+
+@rfc_test
+def rename_non_ascii_names(env):
+    """Names outside ASCII: modified UTF-7 for IMAP4rev1 clients, UTF-8
+    after ENABLE UTF8=ACCEPT (RFC 6855) or IMAP4rev2 (RFC 9051 5.1); one
+    mailbox seen both ways, renamed both ways."""
+    s = Session(env)
+    u = Session(env)
+    r2 = Session(env)
+    try:
+        cafe, nihon, kid = "rn-café", "rn-日本語", "rn-Ünïcødé"
+        s.ok(f"CREATE {mutf7(cafe)}")
+        s.append(mutf7(cafe), msg(50))
+        s.ok(f"CREATE {mutf7(cafe + '/sub')}")
+        s.ok(f"RENAME {mutf7(cafe)} {mutf7(nihon)}")
+        got = listed(s, '"rn-*"')
+        ok(mutf7(nihon).encode() in got, f"mUTF-7 LIST: {got}")
+        ok(mutf7(nihon + "/sub").encode() in got, f"child: {got}")
+        ok(mutf7(cafe).encode() not in got, f"old name: {got}")
+        eq(mutf7(nihon), "rn-&ZeVnLIqe-", "the encoding itself")
+        u.ok("ENABLE UTF8=ACCEPT")
+        got = listed(u, '"rn-*"')
+        ok(nihon.encode() in got, f"UTF-8 LIST: {got}")
+        u.ok(f'RENAME "{nihon}" "{kid}"'.encode())
+        eq(u.status(f'"{kid}"')["MESSAGES"], 1,
+           "STATUS by UTF-8 name")
+        got = listed(s, '"rn-*"')
+        ok(mutf7(kid).encode() in got and
+           mutf7(kid + "/sub").encode() in got, f"seen in mUTF-7: {got}")
+        r2.ok("ENABLE IMAP4rev2")
+        got = listed(r2, '"rn-*"')
+        ok(kid.encode() in got and (kid + "/sub").encode() in got,
+           f"IMAP4rev2 LIST: {got}")
+        r2.ok(f'RENAME "{kid}" "{cafe}"'.encode())
+        eq(s.status(mutf7(cafe))["MESSAGES"], 1, "back to café")
+        got = listed(u, '"rn-*"')
+        ok(cafe.encode() in got, f"UTF-8 LIST after: {got}")
+    finally:
+        s.close()
+        u.close()
+        r2.close()
