@@ -413,3 +413,100 @@ def rename_non_ascii_names(env):
         s.close()
         u.close()
         r2.close()
+
+
+# -------------------------------------------------------- response codes
+# Issue 4 names these codes. Asserted elsewhere: TRYCREATE, LIMIT, COPYUID,
+# APPENDUID (test_mailbox_sync.py, test_append_stream.py); UNSEEN,
+# ALREADYEXISTS, NONEXISTENT and CANNOT of RENAME above. The server never
+# sends NOPERM (no access control: a user's worker owns the whole store),
+# INUSE (the worker opens the store once, before any command; a store
+# locked by posternctl fails the worker's start, not a command) or
+# OVERQUOTA (no quotas yet).
+
+@rfc_test
+def select_examine_response_codes(env):
+    """RFC 9051 6.3.2/6.3.3 and 7.1: UIDVALIDITY and UIDNEXT agree with
+    STATUS, PERMANENTFLAGS lists what can be stored (nothing when
+    read-only), the tagged OK says READ-WRITE or READ-ONLY, and a second
+    SELECT says CLOSED before the new mailbox's responses."""
+    s = Session(env)
+    try:
+        new_box(s, "rc-box", messages=2)
+        s.append("rc-box", msg(3), "($Work) ")
+        st = s.status("rc-box")
+        untagged, tagged = s.ok("SELECT rc-box")
+        ok(code_of(tagged, "READ-WRITE"), f"SELECT tagged: {tagged!r}")
+        ok(b"[UIDVALIDITY %d]" % st["UIDVALIDITY"] in b"\n".join(untagged),
+           f"UIDVALIDITY: {untagged!r}")
+        ok(b"[UIDNEXT %d]" % st["UIDNEXT"] in b"\n".join(untagged),
+           f"UIDNEXT: {untagged!r}")
+        pf = [u for u in untagged if code_of(u, "PERMANENTFLAGS")]
+        eq(len(pf), 1, "one PERMANENTFLAGS")
+        m = re.search(rb"\[PERMANENTFLAGS \(([^)]*)\)\]", pf[0])
+        eq(set(m.group(1).split()),
+           {b"\\Answered", b"\\Flagged", b"\\Deleted", b"\\Seen",
+            b"\\Draft", b"$Work", b"\\*"}, "PERMANENTFLAGS when read-write")
+        untagged, tagged = s.ok("EXAMINE rc-box")
+        eq(untagged[0], b"* OK [CLOSED] Previous mailbox closed",
+           "CLOSED first")
+        ok(code_of(tagged, "READ-ONLY"), f"EXAMINE tagged: {tagged!r}")
+        pf = [u for u in untagged if code_of(u, "PERMANENTFLAGS")]
+        eq(len(pf), 1, "one PERMANENTFLAGS")
+        ok(b"[PERMANENTFLAGS ()]" in pf[0], f"read-only: {pf[0]!r}")
+        # changes refused in a read-only mailbox
+        for cmd in ("STORE 1 +FLAGS (\\Seen)", "EXPUNGE",
+                    "UID EXPUNGE 1", "MOVE 1 INBOX"):
+            _, t = s.cmd(cmd)
+            ok(t.split()[1] == b"NO" and code_of(t, "READ-ONLY"),
+               f"{cmd}: {t!r}")
+        eq(s.status("rc-box")["MESSAGES"], 3, "nothing changed")
+        # a failed SELECT after CLOSED leaves nothing selected
+        untagged, t = s.cmd("SELECT rc-nosuch")
+        ok(b"* OK [CLOSED] Previous mailbox closed" in untagged,
+           f"CLOSED: {untagged!r}")
+        ok(t.split()[1] == b"NO" and code_of(t, "NONEXISTENT"),
+           f"SELECT missing: {t!r}")
+        _, t = s.cmd("FETCH 1 (FLAGS)")
+        ok(t.split()[1] == b"BAD", f"no mailbox selected: {t!r}")
+        # no CLOSED when nothing was selected
+        untagged, _ = s.ok("SELECT rc-box")
+        ok(not any(code_of(u, "CLOSED") for u in untagged),
+           f"no CLOSED: {untagged!r}")
+    finally:
+        s.close()
+
+
+@rfc_test
+def mailbox_command_response_codes(env):
+    """[ALREADYEXISTS], [NONEXISTENT] and [CANNOT] of CREATE, DELETE,
+    SELECT, STATUS and SUBSCRIBE (RFC 5530)."""
+    s = Session(env)
+    try:
+        new_box(s, "rc-m")
+        s.ok("CREATE rc-m/child")
+        for cmd in ("CREATE rc-m", "CREATE inbox"):
+            _, t = s.cmd(cmd)
+            ok(t.split()[1] == b"NO" and code_of(t, "ALREADYEXISTS"),
+               f"{cmd}: {t!r}")
+        for cmd in ("DELETE rc-nosuch", "SELECT rc-nosuch",
+                    "EXAMINE rc-nosuch", "STATUS rc-nosuch (MESSAGES)",
+                    "SUBSCRIBE rc-nosuch"):
+            _, t = s.cmd(cmd)
+            ok(t.split()[1] == b"NO" and code_of(t, "NONEXISTENT"),
+               f"{cmd}: {t!r}")
+        _, t = s.cmd("DELETE INBOX")
+        ok(t.split()[1] == b"NO" and code_of(t, "CANNOT"), f"INBOX: {t!r}")
+        # a parent with children becomes \Noselect (RFC 9051 6.3.4) ...
+        s.ok("DELETE rc-m")
+        got = listed(s, '"rc-m*"')
+        ok(b"\\Noselect" in got[b"rc-m"], f"\\Noselect: {got}")
+        # ... which cannot be selected or deleted again
+        _, t = s.cmd("SELECT rc-m")
+        ok(t.split()[1] == b"NO" and code_of(t, "CANNOT"),
+           f"SELECT \\Noselect: {t!r}")
+        _, t = s.cmd("DELETE rc-m")
+        ok(t.split()[1] == b"NO" and code_of(t, "CANNOT"),
+           f"DELETE \\Noselect with children: {t!r}")
+    finally:
+        s.close()
