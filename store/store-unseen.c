@@ -1,9 +1,9 @@
 /* The unseen index: for each mailbox, the UIDs of its messages without
  * \Seen (DUPSORT|DUPFIXED, key mailbox id BE, values UID BE so LMDB's
  * byte order is UID order). RFC 3501 6.3.1 asks SELECT for the first of
- * them ([UNSEEN n]); reading every message record for it costs ~45 ns a
- * message (4.5 ms at 100k, bench-store), ten times the rest of SELECT,
- * while the index answers with one cursor seek.
+ * them ([UNSEEN n]); reading every message record for it costs 45-70 ns
+ * a message (5-7 ms at 100k, 72 ms at 1M: bench-store), ten times the
+ * rest of SELECT, while the index answers with one cursor seek.
  *
  * Invariant (store_check verifies it): an entry (mailbox, uid) exists
  * exactly when the message record (mailbox, uid) exists and lacks \Seen.
