@@ -129,7 +129,8 @@ void store_mb_count_sub(struct store_rec_mailbox *mb, uint32_t uid,
 }
 
 int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
-		  uint32_t uid, const struct store_rec_message *m)
+		  uint32_t uid, const struct store_rec_message *old,
+		  const struct store_rec_message *m)
 {
 	uint8_t key[8];
 	struct buf b;
@@ -140,13 +141,18 @@ int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	buf_free(&b);
 	if (r < 0)
 		return -1;
-	/* the UID index: 4 bytes a message, what SELECT reads */
-	MDB_val k = { 4, key }, v = { 4, key + 4 };
-	int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
-	if (rc != 0 && rc != MDB_KEYEXIST)
-		return store_mdb_fail(s, rc, "mdb_put uid index");
-	if (store_unseen_set(s, txn, mailbox_id, uid,
-			     !(m->flags & STORE_FLAG_SEEN)) < 0)
+	/* the UID index: 4 bytes a message, what SELECT reads; a rewrite
+	 * keeps its entry, and its unseen entry unless \Seen changed (a
+	 * lookup per message would double the cost of a big STORE) */
+	if (old == NULL) {
+		MDB_val k = { 4, key }, v = { 4, key + 4 };
+		int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			return store_mdb_fail(s, rc, "mdb_put uid index");
+	}
+	bool unseen = !(m->flags & STORE_FLAG_SEEN);
+	if ((old == NULL ? unseen : unseen != !(old->flags & STORE_FLAG_SEEN)) &&
+	    store_unseen_set(s, txn, mailbox_id, uid, unseen) < 0)
 		return -1;
 	/* search index: where this blob is (search-index.h) */
 	return store_sx_msg_put(s, txn, mailbox_id, uid, m->blob_id);
@@ -201,7 +207,8 @@ int store_msg_remove(struct store *s, MDB_txn *txn,
 	store_key_message(key, mb->id, uid);
 	if (store_db_del(s, txn, s->db_messages, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_uids, key, 4, key + 4, 4) < 0 ||
-	    store_unseen_set(s, txn, mb->id, uid, false) < 0 ||
+	    (!(m->flags & STORE_FLAG_SEEN) &&
+	     store_unseen_set(s, txn, mb->id, uid, false) < 0) ||
 	    store_blobref_change(s, txn, m->blob_id, -1) < 0)
 		return -1;
 	store_mb_count_sub(mb, uid, m);
@@ -252,7 +259,7 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 		if (store_kw_resolve(s, txn, &kw, &mb, a->keywords,
 				     a->nkeywords, true, m.keywords,
 				     &m.nkeywords) < 0 ||
-		    store_msg_put(s, txn, mb.id, uid, &m) < 0 ||
+		    store_msg_put(s, txn, mb.id, uid, NULL, &m) < 0 ||
 		    store_blobref_change(s, txn, b->id, 1) < 0) {
 			r = -1;
 			break;

@@ -126,9 +126,12 @@ int store_kw_resolve(struct store *s, MDB_txn *txn, struct store_kwtable *t,
 		     struct store_rec_mailbox *mb, const char *const *names,
 		     size_t n, bool create, uint16_t *ids, uint16_t *nids_r);
 
-/* Message records inside a txn. */
+/* Message records inside a txn. old is the record being rewritten (a
+ * flag change), NULL for a new one: the UID and unseen indexes change
+ * only when the record is new or its \Seen changed. */
 int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
-		  uint32_t uid, const struct store_rec_message *m);
+		  uint32_t uid, const struct store_rec_message *old,
+		  const struct store_rec_message *m);
 /* 1 found, 0 missing */
 int store_msg_get(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 		  uint32_t uid, struct store_rec_message *m);
@@ -164,7 +167,7 @@ void store_mb_count_sub(struct store_rec_mailbox *mb, uint32_t uid,
 			const struct store_rec_message *m);
 
 /* The unseen index (store-unseen.c): store_msg_put keeps it for every
- * record it writes; whoever deletes a record removes its entry. */
+ * record it writes; whoever deletes an unseen record removes its entry. */
 int store_unseen_set(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 		     uint32_t uid, bool unseen);
 int store_unseen_drop_mailbox(struct store *s, MDB_txn *txn,

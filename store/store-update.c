@@ -135,7 +135,7 @@ static int flags_txn(struct store *s, MDB_txn *txn, void *vctx)
 		m.modseq = modseq;
 		store_mb_count_sub(&mb, uid, &old);
 		store_mb_count_add(&mb, uid, &m);
-		if (store_msg_put(s, txn, mb.id, uid, &m) < 0) {
+		if (store_msg_put(s, txn, mb.id, uid, &old, &m) < 0) {
 			r = -1;
 			break;
 		}
@@ -245,7 +245,7 @@ static int copy_txn(struct store *s, MDB_txn *txn, void *vctx)
 		n.modseq = dst_modseq;
 		n.savedate = now;
 		uint32_t nuid = dst->uidnext++;
-		if (store_msg_put(s, txn, dst->id, nuid, &n) < 0) {
+		if (store_msg_put(s, txn, dst->id, nuid, NULL, &n) < 0) {
 			r = -1;
 			break;
 		}
@@ -258,7 +258,8 @@ static int copy_txn(struct store *s, MDB_txn *txn, void *vctx)
 					 0) < 0 ||
 			    store_db_del(s, txn, s->db_uids, key, 4, key + 4,
 					 4) < 0 ||
-			    store_unseen_set(s, txn, src.id, uid, false) < 0) {
+			    (!(m.flags & STORE_FLAG_SEEN) &&
+			     store_unseen_set(s, txn, src.id, uid, false) < 0)) {
 				r = -1;
 				break;
 			}
@@ -469,7 +470,7 @@ int store_mbox_move_all(struct store *s, MDB_txn *txn,
 		}
 		store_key_message(key, src->id, uid);
 		if (store_db_del(s, txn, s->db_messages, key, 8, NULL, 0) < 0 ||
-		    store_msg_put(s, txn, dst->id, uid, &m) < 0) {
+		    store_msg_put(s, txn, dst->id, uid, NULL, &m) < 0) {
 			r = -1;
 			break;
 		}
