@@ -87,7 +87,7 @@ static void end_message(struct mbox_parser *p)
 /* A From_ line at line_start: the empty line before it was the
  * separator's, not the message's. */
 static void separator(struct mbox_parser *p, uint64_t line_start,
-		      int64_t date)
+		      int64_t date, int tz_min)
 {
 	p->blank_len = 0;
 	if (p->in_message)
@@ -99,6 +99,7 @@ static void separator(struct mbox_parser *p, uint64_t line_start,
 	p->cur.index = ++p->messages;
 	p->cur.offset = line_start;
 	p->cur.date = date;
+	p->cur.tz_min = tz_min;
 }
 
 /* Offset where the line now in p->line started; valid in MBOX_HEAD. */
@@ -151,10 +152,11 @@ void mbox_parser_feed(struct mbox_parser *p, const uint8_t *data, size_t len)
 				}
 			} else if (c == '\n') {
 				int64_t date;
+				int tz;
 				uint64_t start = head_start(p);
 				if (mbox_from_line_parse(p->line, p->line_len,
-							 &date)) {
-					separator(p, start, date);
+							 &date, &tz)) {
+					separator(p, start, date, tz);
 				} else {
 					flush_blank(p);
 					emit(p, p->line, p->line_len);
@@ -215,12 +217,13 @@ void mbox_parser_finish(struct mbox_parser *p)
 		return;
 	p->finished = true;
 	int64_t date;
+	int tz;
 	switch (p->state) {
 	case MBOX_HEAD:
 		if (p->line[0] == 'F' && p->line_len >= 5 &&
-		    mbox_from_line_parse(p->line, p->line_len, &date)) {
+		    mbox_from_line_parse(p->line, p->line_len, &date, &tz)) {
 			/* a From_ line at the very end: an empty message */
-			separator(p, head_start(p), date);
+			separator(p, head_start(p), date, tz);
 			break;
 		}
 		flush_blank(p);
@@ -341,8 +344,10 @@ static bool date_fields(long year, int month, long day, long secs,
 	return true;
 }
 
-int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r)
+int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r,
+			 int *tz_min_r)
 {
+	*tz_min_r = 0;
 	if (len < 5 || memcmp(line, from_, 5) != 0)
 		return 0;
 	while (len > 5 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -383,8 +388,10 @@ int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r)
 				/* a zone name ("PST"): taken as UTC */
 			}
 			if (year >= 0 &&
-			    date_fields(year, month, day, secs, zone, date_r))
+			    date_fields(year, month, day, secs, zone, date_r)) {
+				*tz_min_r = (int)(zone / 60);
 				return 1;
+			}
 		}
 		/* RFC 5322 style: [Www,] dd Mmm yyyy hh:mm[:ss] [zone] */
 		zone = 0;
@@ -393,8 +400,10 @@ int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r)
 		    (secs = time_of(&tok[m + 2])) >= 0) {
 			if (m + 3 < ntok && zone_of(&tok[m + 3], &z))
 				zone = z;
-			if (date_fields(year, month, day, secs, zone, date_r))
+			if (date_fields(year, month, day, secs, zone, date_r)) {
+				*tz_min_r = (int)(zone / 60);
 				return 1;
+			}
 		}
 	}
 	return 0;

@@ -32,6 +32,7 @@ struct mbox_message_info {
 	uint64_t offset;	/* of its From_ line in the input */
 	uint64_t size;		/* bytes passed to data (after unquoting) */
 	int64_t date;		/* From_ line date, seconds since the epoch */
+	int tz_min;		/* its zone if the line wrote one, else 0 */
 	bool oversize;		/* over max_message_size: data was cut short */
 };
 
@@ -85,7 +86,10 @@ void mbox_parser_finish(struct mbox_parser *p);
 
 /* Parses a From_ line (with or without its line end). 1 and the date in
  * *date_r if it is one, 0 if not. A zone written as +hhmm/-hhmm is
- * applied; without one the time is taken as UTC. */
-int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r);
+ * applied and returned in *tz_min_r (minutes east of UTC); without one
+ * (the usual asctime form, the delivering host's local time in a zone
+ * the file does not record) the time is taken as UTC and *tz_min_r is 0. */
+int mbox_from_line_parse(const uint8_t *line, size_t len, int64_t *date_r,
+			 int *tz_min_r);
 
 #endif

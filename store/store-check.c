@@ -1,6 +1,7 @@
 /* store_check: recounts everything from the records and compares with
  * what the store keeps (mailbox counters, the UID index, blob reference
- * counts, keyword tables, names, blob files). Used by the tests after
+ * counts, keyword tables, names, blob files, the UID and unseen
+ * indexes). Used by the tests after
  * every operation and crash, and by posternctl. */
 #include "store-private.h"
 
@@ -28,6 +29,7 @@ struct check {
 	size_t nuses, capuses;
 	uint32_t *uidvalidities;
 	size_t nuv;
+	size_t unseen_total;	/* sum of the mailboxes' unseen counts */
 };
 
 static void problem(struct check *c, const char *fmt, ...)
@@ -47,11 +49,13 @@ static void problem(struct check *c, const char *fmt, ...)
 	buf_append_byte(c->rep->details, '\n');
 }
 
+/* A per-mailbox UID index (dbi: "uids" or "unseen") holds exactly uids. */
 static int check_uid_index(struct check *c, const struct store_rec_mailbox *mb,
-			   const uint32_t *uids, size_t n)
+			   MDB_dbi dbi, const char *what, const uint32_t *uids,
+			   size_t n)
 {
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(c->txn, c->s->db_uids, &cur);
+	int rc = mdb_cursor_open(c->txn, dbi, &cur);
 	if (rc != 0)
 		return store_mdb_fail(c->s, rc, "mdb_cursor_open");
 	uint8_t key[4];
@@ -68,10 +72,10 @@ static int check_uid_index(struct check *c, const struct store_rec_mailbox *mb,
 	}
 	mdb_cursor_close(cur);
 	if (rc != MDB_NOTFOUND)
-		return store_mdb_fail(c->s, rc, "uid index");
+		return store_mdb_fail(c->s, rc, what);
 	if (bad || i != n)
-		problem(c, "mailbox %s: UID index differs from messages "
-			"(%zu entries, %zu messages)", mb->name, i, n);
+		problem(c, "mailbox %s: %s differs from messages "
+			"(%zu entries, %zu messages)", mb->name, what, i, n);
 	return 0;
 }
 
@@ -87,8 +91,8 @@ static int check_mailbox(struct check *c, const struct store_rec_mailbox *mb)
 	uint8_t key[8];
 	store_key_message(key, mb->id, 0);
 	MDB_val k = { 8, key }, v;
-	uint32_t *uids = NULL;
-	size_t n = 0, cap = 0;
+	uint32_t *uids = NULL, *unseen = NULL;
+	size_t n = 0, cap = 0, nunseen = 0, capunseen = 0;
 	int r = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -122,6 +126,14 @@ static int check_mailbox(struct check *c, const struct store_rec_mailbox *mb)
 			uids = xrealloc(uids, cap * sizeof(uint32_t));
 		}
 		uids[n++] = uid;
+		if (!(m.flags & STORE_FLAG_SEEN)) {
+			if (nunseen == capunseen) {
+				capunseen = capunseen ? capunseen * 2 : 256;
+				unseen = xrealloc(unseen,
+						  capunseen * sizeof(uint32_t));
+			}
+			unseen[nunseen++] = uid;
+		}
 		if (c->nuses == c->capuses) {
 			c->capuses = c->capuses ? c->capuses * 2 : 256;
 			c->uses = xrealloc(c->uses,
@@ -142,8 +154,13 @@ static int check_mailbox(struct check *c, const struct store_rec_mailbox *mb)
 	if (r == 0 && (mb->attributes & STORE_ATTR_NOSELECT) && n > 0)
 		problem(c, "mailbox %s: \\Noselect with messages", mb->name);
 	if (r == 0)
-		r = check_uid_index(c, mb, uids, n);
+		r = check_uid_index(c, mb, s->db_uids, "UID index", uids, n);
+	if (r == 0)
+		r = check_uid_index(c, mb, s->db_unseen, "unseen index", unseen,
+				    nunseen);
+	c->unseen_total += mb->unseen;
 	free(uids);
+	free(unseen);
 	struct store_kwtable kw;
 	if (r == 0 && store_kw_load(s, c->txn, mb->id, &kw) == 0) {
 		if (kw.count != mb->nkeywords)
@@ -320,6 +337,12 @@ int store_check(struct store *s, struct store_check_report *rep,
 		    st.ms_entries != rep->mailboxes)
 			problem(&c, "%zu names for %zu mailboxes",
 				(size_t)st.ms_entries, rep->mailboxes);
+		/* entries of a mailbox that no longer exists */
+		if (mdb_stat(c.txn, s->db_unseen, &st) == 0 &&
+		    st.ms_entries != c.unseen_total)
+			problem(&c, "unseen index has %zu entries, mailboxes "
+				"count %zu unseen", (size_t)st.ms_entries,
+				c.unseen_total);
 		if (c.nuv > 1)
 			qsort(c.uidvalidities, c.nuv, sizeof(uint32_t),
 			      cmp_u32);

@@ -46,6 +46,8 @@ static int store_open_dbis(struct store *s, MDB_txn *txn)
 		{ "cache", offsetof(struct store, db_cache), 0 },
 		{ "subscriptions", offsetof(struct store, db_subs), 0 },
 		{ "keywords", offsetof(struct store, db_keywords), 0 },
+		{ "unseen", offsetof(struct store, db_unseen),
+		  MDB_DUPSORT | MDB_DUPFIXED },
 		/* search index (search-index.h) */
 		{ "sx_post", offsetof(struct store, db_sx_post), 0 },
 		{ "sx_text", offsetof(struct store, db_sx_text), 0 },
@@ -169,6 +171,8 @@ static int store_setup_txn(struct store *s, MDB_txn *txn, void *vctx)
 	if (version < 2 && store_schema_upgrade_1_to_2(s, txn) < 0)
 		return -1;
 	if (version < 3 && store_schema_upgrade_2_to_3(s, txn) < 0)
+		return -1;
+	if (version < 4 && store_schema_upgrade_3_to_4(s, txn) < 0)
 		return -1;
 	if (version < STORE_SCHEMA_VERSION) {
 		log_info("store %s: upgraded schema %u -> %u", s->dir, version,

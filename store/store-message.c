@@ -129,7 +129,8 @@ void store_mb_count_sub(struct store_rec_mailbox *mb, uint32_t uid,
 }
 
 int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
-		  uint32_t uid, const struct store_rec_message *m)
+		  uint32_t uid, const struct store_rec_message *old,
+		  const struct store_rec_message *m)
 {
 	uint8_t key[8];
 	struct buf b;
@@ -140,11 +141,19 @@ int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	buf_free(&b);
 	if (r < 0)
 		return -1;
-	/* the UID index: 4 bytes a message, what SELECT reads */
-	MDB_val k = { 4, key }, v = { 4, key + 4 };
-	int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
-	if (rc != 0 && rc != MDB_KEYEXIST)
-		return store_mdb_fail(s, rc, "mdb_put uid index");
+	/* the UID index: 4 bytes a message, what SELECT reads; a rewrite
+	 * keeps its entry, and its unseen entry unless \Seen changed (a
+	 * lookup per message would double the cost of a big STORE) */
+	if (old == NULL) {
+		MDB_val k = { 4, key }, v = { 4, key + 4 };
+		int rc = mdb_put(txn, s->db_uids, &k, &v, MDB_NODUPDATA);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			return store_mdb_fail(s, rc, "mdb_put uid index");
+	}
+	bool unseen = !(m->flags & STORE_FLAG_SEEN);
+	if ((old == NULL ? unseen : unseen != !(old->flags & STORE_FLAG_SEEN)) &&
+	    store_unseen_set(s, txn, mailbox_id, uid, unseen) < 0)
+		return -1;
 	/* search index: where this blob is (search-index.h) */
 	return store_sx_msg_put(s, txn, mailbox_id, uid, m->blob_id);
 }
@@ -198,6 +207,8 @@ int store_msg_remove(struct store *s, MDB_txn *txn,
 	store_key_message(key, mb->id, uid);
 	if (store_db_del(s, txn, s->db_messages, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_uids, key, 4, key + 4, 4) < 0 ||
+	    (!(m->flags & STORE_FLAG_SEEN) &&
+	     store_unseen_set(s, txn, mb->id, uid, false) < 0) ||
 	    store_blobref_change(s, txn, m->blob_id, -1) < 0)
 		return -1;
 	store_mb_count_sub(mb, uid, m);
@@ -237,6 +248,8 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 			.blob_id = b->id,
 			.internaldate = a->internaldate ? a->internaldate :
 					ctx->now,
+			.internaldate_tz = (int16_t)(a->internaldate ?
+						     a->internaldate_tz : 0),
 			.savedate = ctx->now,
 			.size = b->size,
 			.modseq = mb.highestmodseq,
@@ -246,7 +259,7 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 		if (store_kw_resolve(s, txn, &kw, &mb, a->keywords,
 				     a->nkeywords, true, m.keywords,
 				     &m.nkeywords) < 0 ||
-		    store_msg_put(s, txn, mb.id, uid, &m) < 0 ||
+		    store_msg_put(s, txn, mb.id, uid, NULL, &m) < 0 ||
 		    store_blobref_change(s, txn, b->id, 1) < 0) {
 			r = -1;
 			break;
@@ -282,6 +295,11 @@ int store_append_batch(struct store *s, uint32_t mailbox_id,
 	s->err = STORE_ERR_NONE;
 	if (n == 0)
 		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].internaldate_tz < -STORE_TZ_MIN_MAX ||
+		    msgs[i].internaldate_tz > STORE_TZ_MIN_MAX)
+			return store_ret(s, store_fail(s, STORE_ERR_INVALID,
+					 "zone offset out of range"), error_r);
 	bool use_syncfs = (flags & STORE_BATCH_SYNCFS) != 0;
 	struct store_blob_new *blobs = xcalloc(n, sizeof(*blobs));
 	int r = 0;
@@ -345,6 +363,7 @@ static int iter_fn(struct store *s, MDB_cursor *c, uint32_t uid,
 		.uid = uid,
 		.blob_id = m->blob_id,
 		.internaldate = m->internaldate,
+		.internaldate_tz = m->internaldate_tz,
 		.savedate = m->savedate,
 		.size = m->size,
 		.modseq = m->modseq,

@@ -16,8 +16,11 @@
  *      loads a mailbox's UIDs without touching message records
  *   3  adds the search index (search-index.h): sx_post, sx_text,
  *      sx_pending, sx_blobmsg; the upgrade fills sx_blobmsg and holds
- *      every blob for indexing */
-#define STORE_SCHEMA_VERSION 3
+ *      every blob for indexing
+ *   4  adds "unseen" (mailbox id -> UID of each message without \Seen,
+ *      DUPSORT|DUPFIXED, store-unseen.c) so that SELECT finds the first
+ *      unseen message without reading message records */
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -29,7 +32,7 @@ struct store {
 	int tmp_fd;		/* <dir>/tmp */
 	MDB_env *env;
 	MDB_dbi db_meta, db_mailboxes, db_names, db_messages, db_uids,
-		db_blobrefs, db_cache, db_subs, db_keywords;
+		db_blobrefs, db_cache, db_subs, db_keywords, db_unseen;
 	/* search index (search-index.h) */
 	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg;
 	store_sx_extractor *sx_extractor;
@@ -123,9 +126,12 @@ int store_kw_resolve(struct store *s, MDB_txn *txn, struct store_kwtable *t,
 		     struct store_rec_mailbox *mb, const char *const *names,
 		     size_t n, bool create, uint16_t *ids, uint16_t *nids_r);
 
-/* Message records inside a txn. */
+/* Message records inside a txn. old is the record being rewritten (a
+ * flag change), NULL for a new one: the UID and unseen indexes change
+ * only when the record is new or its \Seen changed. */
 int store_msg_put(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
-		  uint32_t uid, const struct store_rec_message *m);
+		  uint32_t uid, const struct store_rec_message *old,
+		  const struct store_rec_message *m);
 /* 1 found, 0 missing */
 int store_msg_get(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 		  uint32_t uid, struct store_rec_message *m);
@@ -159,6 +165,20 @@ void store_mb_count_add(struct store_rec_mailbox *mb, uint32_t uid,
 			const struct store_rec_message *m);
 void store_mb_count_sub(struct store_rec_mailbox *mb, uint32_t uid,
 			const struct store_rec_message *m);
+
+/* The unseen index (store-unseen.c): store_msg_put keeps it for every
+ * record it writes; whoever deletes an unseen record removes its entry. */
+int store_unseen_set(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		     uint32_t uid, bool unseen);
+int store_unseen_drop_mailbox(struct store *s, MDB_txn *txn,
+			      uint32_t mailbox_id);
+/* Smallest unseen UID of the mailbox, 0 if none. */
+int store_unseen_first_txn(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+			   uint32_t *uid_r);
+/* Schema 3 -> 4: builds the unseen index from the message records. */
+int store_schema_upgrade_3_to_4(struct store *s, MDB_txn *txn);
+/* Test hook: empties the unseen index and marks the store schema 3. */
+int store_debug_downgrade_to_3(struct store *s);
 
 /* Normalised UID set: sorted, merged, clamped to [1, uidnext-1]. */
 struct store_ranges {

@@ -146,10 +146,12 @@ int store_rec_mailbox_decode(const void *data, size_t len,
 	return 0;
 }
 
+/* Version 2: version 1 plus the INTERNALDATE zone (i16) before the
+ * keywords. */
 void store_rec_message_encode(const struct store_rec_message *m,
 			      struct buf *out)
 {
-	put_u8(out, STORE_REC_VERSION);
+	put_u8(out, STORE_REC_MESSAGE_VERSION);
 	put_u8(out, m->flags);
 	put_le(out, m->nkeywords, 2);
 	put_le(out, m->blob_id, 8);
@@ -157,6 +159,7 @@ void store_rec_message_encode(const struct store_rec_message *m,
 	put_le(out, (uint64_t)m->savedate, 8);
 	put_le(out, m->size, 8);
 	put_le(out, m->modseq, 8);
+	put_le(out, (uint16_t)m->internaldate_tz, 2);
 	for (uint16_t i = 0; i < m->nkeywords; i++)
 		put_le(out, m->keywords[i], 2);
 }
@@ -165,7 +168,9 @@ int store_rec_message_decode(const void *data, size_t len,
 			     struct store_rec_message *m)
 {
 	struct rd r = { data, len, false };
-	if (!rd_version(&r))
+	/* version 1 (before the zone) is still read: stores keep them */
+	uint8_t version = (uint8_t)get_le(&r, 1);
+	if (r.bad || version < 1 || version > STORE_REC_MESSAGE_VERSION)
 		return -1;
 	m->flags = (uint8_t)get_le(&r, 1);
 	m->nkeywords = (uint16_t)get_le(&r, 2);
@@ -174,7 +179,10 @@ int store_rec_message_decode(const void *data, size_t len,
 	m->savedate = (int64_t)get_le(&r, 8);
 	m->size = get_le(&r, 8);
 	m->modseq = get_le(&r, 8);
+	m->internaldate_tz = version >= 2 ? (int16_t)get_le(&r, 2) : 0;
 	if (r.bad || (m->flags & ~STORE_FLAGS_STORED) != 0 ||
+	    m->internaldate_tz < -STORE_TZ_MIN_MAX ||
+	    m->internaldate_tz > STORE_TZ_MIN_MAX ||
 	    m->nkeywords > STORE_MESSAGE_KEYWORDS_MAX ||
 	    r.left != (size_t)m->nkeywords * 2 || m->blob_id == 0 ||
 	    m->modseq == 0 || m->size > STORE_MESSAGE_MAX_SIZE)

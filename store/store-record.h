@@ -16,6 +16,12 @@
 #include "store.h"
 
 #define STORE_REC_VERSION 1
+/* Message records are written as version 2, which adds the INTERNALDATE's
+ * zone; version 1 records still decode, with zone +0000. A new field in a
+ * record needs no schema change when old records keep decoding. */
+#define STORE_REC_MESSAGE_VERSION 2
+/* RFC 9051 zone: +-hhmm, at most 23:59 either way. */
+#define STORE_TZ_MIN_MAX 1439
 
 /* "meta" database, key "state" */
 struct store_rec_meta {
@@ -47,6 +53,7 @@ struct store_rec_mailbox {
 struct store_rec_message {
 	uint64_t blob_id;
 	int64_t internaldate;
+	int16_t internaldate_tz;	/* its zone, minutes east of UTC */
 	int64_t savedate;
 	uint64_t size;
 	uint64_t modseq;

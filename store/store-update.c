@@ -135,7 +135,7 @@ static int flags_txn(struct store *s, MDB_txn *txn, void *vctx)
 		m.modseq = modseq;
 		store_mb_count_sub(&mb, uid, &old);
 		store_mb_count_add(&mb, uid, &m);
-		if (store_msg_put(s, txn, mb.id, uid, &m) < 0) {
+		if (store_msg_put(s, txn, mb.id, uid, &old, &m) < 0) {
 			r = -1;
 			break;
 		}
@@ -245,7 +245,7 @@ static int copy_txn(struct store *s, MDB_txn *txn, void *vctx)
 		n.modseq = dst_modseq;
 		n.savedate = now;
 		uint32_t nuid = dst->uidnext++;
-		if (store_msg_put(s, txn, dst->id, nuid, &n) < 0) {
+		if (store_msg_put(s, txn, dst->id, nuid, NULL, &n) < 0) {
 			r = -1;
 			break;
 		}
@@ -257,7 +257,9 @@ static int copy_txn(struct store *s, MDB_txn *txn, void *vctx)
 			if (store_db_del(s, txn, s->db_messages, key, 8, NULL,
 					 0) < 0 ||
 			    store_db_del(s, txn, s->db_uids, key, 4, key + 4,
-					 4) < 0) {
+					 4) < 0 ||
+			    (!(m.flags & STORE_FLAG_SEEN) &&
+			     store_unseen_set(s, txn, src.id, uid, false) < 0)) {
 				r = -1;
 				break;
 			}
@@ -420,6 +422,7 @@ int store_mbox_purge(struct store *s, MDB_txn *txn,
 	if (r < 0)
 		return -1;
 	if (store_db_del(s, txn, s->db_uids, key, 4, NULL, 0) < 0 ||
+	    store_unseen_drop_mailbox(s, txn, mb->id) < 0 ||
 	    drop_keywords(s, txn, mb->id, mb->nkeywords) < 0)
 		return -1;
 	mb->messages = mb->unseen = mb->recent = 0;
@@ -467,7 +470,7 @@ int store_mbox_move_all(struct store *s, MDB_txn *txn,
 		}
 		store_key_message(key, src->id, uid);
 		if (store_db_del(s, txn, s->db_messages, key, 8, NULL, 0) < 0 ||
-		    store_msg_put(s, txn, dst->id, uid, &m) < 0) {
+		    store_msg_put(s, txn, dst->id, uid, NULL, &m) < 0) {
 			r = -1;
 			break;
 		}
@@ -480,7 +483,8 @@ int store_mbox_move_all(struct store *s, MDB_txn *txn,
 		return -1;
 	uint8_t mkey[4];
 	store_key_mailbox(mkey, src->id);
-	if (store_db_del(s, txn, s->db_uids, mkey, 4, NULL, 0) < 0)
+	if (store_db_del(s, txn, s->db_uids, mkey, 4, NULL, 0) < 0 ||
+	    store_unseen_drop_mailbox(s, txn, src->id) < 0)
 		return -1;
 	src->messages = src->unseen = src->recent = 0;
 	src->size = 0;

@@ -121,6 +121,10 @@ int store_mailbox_get_by_id(struct store *s, uint32_t id,
 typedef int store_mailbox_cb(void *ctx, const struct store_mailbox *mb);
 int store_mailbox_list(struct store *s, store_mailbox_cb *cb, void *ctx,
 		       const char **error_r);
+/* UID of the mailbox's first message without \Seen, 0 if there is none
+ * (RFC 3501 6.3.1 [UNSEEN n]): one seek in an index, not a scan. */
+int store_mailbox_first_unseen(struct store *s, uint32_t mailbox_id,
+			       uint32_t *uid_r, const char **error_r);
 /* A read-write SELECT takes the \Recent messages: *recent_r gets the old
  * first_recent (UIDs >= it are recent to this session) and the mailbox's
  * recent count drops to zero. */
@@ -159,6 +163,8 @@ struct store_append_msg {
 	const char *const *keywords;
 	size_t nkeywords;
 	int64_t internaldate;	/* seconds since the epoch; 0 = now */
+	int internaldate_tz;	/* its zone as given, minutes east of UTC
+				 * (-1439..1439); ignored when 0 = now */
 	const void *cache;	/* optional parsed-message cache bytes */
 	size_t cache_len;
 };
@@ -201,6 +207,7 @@ struct store_message {
 	uint32_t uid;
 	uint64_t blob_id;
 	int64_t internaldate;
+	int internaldate_tz;	/* minutes east of UTC, for display only */
 	int64_t savedate;
 	uint64_t size;
 	uint64_t modseq;

@@ -152,7 +152,7 @@ static struct buf *batch_next(struct importer *im)
 /* Commits the message read into batch_next(). */
 static int batch_add(struct importer *im, unsigned flags,
 		     const char *const *keywords, size_t nkeywords,
-		     int64_t internaldate, char *what)
+		     int64_t internaldate, int internaldate_tz, char *what)
 {
 	struct import_batch *b = im->b;
 	size_t i = b->n;
@@ -167,6 +167,7 @@ static int batch_add(struct importer *im, unsigned flags,
 	/* 0 would mean "now" to the store; the epoch itself is a bogus
 	 * date anyway, one second later is as good. */
 	m->internaldate = internaldate != 0 ? internaldate : 1;
+	m->internaldate_tz = internaldate_tz;
 	b->what[i] = what;
 	b->bytes += b->data[i].len;
 	b->n++;
@@ -246,7 +247,8 @@ static void mbox_message(void *ctx, const struct mbox_message_info *info)
 		     "larger than the store's message size limit");
 		return;
 	}
-	batch_add(im, 0, NULL, 0, info->date, xstrdup(what));
+	/* the From_ line's zone if it wrote one (mbox_from_line_parse) */
+	batch_add(im, 0, NULL, 0, info->date, info->tz_min, xstrdup(what));
 	ctl_progress_update(&im->prog, im->done, im->bytes_in);
 }
 
@@ -568,7 +570,8 @@ static void md_import_file(struct importer *im, int rootfd,
 	for (int i = 0; i < MAILDIR_KEYWORDS_MAX; i++)
 		if ((mn.keywords & ((uint32_t)1 << i)) && kw->names[i] != NULL)
 			keywords[nkw++] = kw->names[i];
-	batch_add(im, mn.flags, keywords, nkw, (int64_t)st.st_mtime,
+	/* a maildir file's mtime is an instant with no zone: +0000 */
+	batch_add(im, mn.flags, keywords, nkw, (int64_t)st.st_mtime, 0,
 		  xstrdup(relname));
 	ctl_progress_update(&im->prog, im->done, im->bytes_in);
 out:

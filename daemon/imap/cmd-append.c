@@ -216,6 +216,9 @@ void cmd_append(struct worker_session *s, const struct imap_command *cmd)
 		msgs[i].keywords = (const char *const *)m->flags.keywords;
 		msgs[i].nkeywords = m->flags.keyword_count;
 		msgs[i].internaldate = m->have_date ? (int64_t)m->date : 0;
+		/* kept for FETCH INTERNALDATE (RFC 9051 2.3.3: the date-time
+		 * as given); without one the store's "now" is shown in UTC */
+		msgs[i].internaldate_tz = m->have_date ? m->tz_min : 0;
 		keywords |= m->flags.keyword_count > 0;
 	}
 	size_t kw_before = keywords ? worker_keyword_count(mb.id) : 0;

@@ -457,7 +457,8 @@ static int fetch_write_simple(struct worker_session *s, struct fetch_cmd *c)
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
 		char date[IMAP_DATETIME_SIZE];
-		imap_datetime_format((time_t)r->msg.internaldate, 0, date);
+		imap_datetime_format((time_t)r->msg.internaldate,
+				     r->msg.internaldate_tz, date);
 		fetch_sep(s, c);
 		buf_printf(out, "INTERNALDATE \"%s\"", date);
 	}

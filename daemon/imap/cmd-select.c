@@ -68,6 +68,22 @@ static void cmd_select_common(struct worker_session *s,
 		free(name);
 		return;
 	}
+	/* RFC 3501 6.3.1 requires [UNSEEN n] when a message lacks \Seen;
+	 * RFC 9051 dropped it (STATUS/SEARCH UNSEEN replace it), so an
+	 * IMAP4rev2 session does not get it. An index seek, not a scan. */
+	uint32_t unseen_seq = 0;
+	if (!(s->enabled & SESSION_IMAP4REV2)) {
+		uint32_t uid;
+		if (store_mailbox_first_unseen(worker.store, mb.id, &uid,
+					       &err) < 0) {
+			worker_session_store_error(s, cmd->tag, err);
+			worker_selected_free(sel);
+			free(name);
+			return;
+		}
+		if (uid != 0)
+			unseen_seq = store_seqmap_seq(&sel->view, uid);
+	}
 	uint32_t recent = 0;
 	if (!readonly) {
 		uint32_t first;
@@ -87,6 +103,9 @@ static void cmd_select_common(struct worker_session *s,
 	net_conn_printf(&s->net, "* %zu EXISTS\r\n", sel->view.count);
 	if (!(s->enabled & SESSION_IMAP4REV2))
 		net_conn_printf(&s->net, "* %u RECENT\r\n", recent);
+	if (unseen_seq != 0)
+		net_conn_printf(&s->net, "* OK [UNSEEN %u] First unseen\r\n",
+				unseen_seq);
 	net_conn_printf(&s->net, "* OK [UIDVALIDITY %u] UIDs valid\r\n"
 			"* OK [UIDNEXT %u] Predicted next UID\r\n",
 			mb.uidvalidity, mb.uidnext);

@@ -6,7 +6,9 @@
  *    per message, then batches of 1000 with fsync per blob, then batches
  *    with one syncfs per batch (STORE_BATCH_SYNCFS);
  * 2. time and memory to open the store, read the mailbox record and load
- *    the sequence map at 10k, 100k and 1M messages (N via --max). The big
+ *    the sequence map at 10k, 100k and 1M messages (N via --max), and the
+ *    first unseen message (RFC 3501 [UNSEEN]) found by a scan of every
+ *    message record beside a seek in the unseen index. The big
  *    mailboxes are filled by copying a mailbox into itself (COPY shares
  *    the blob), so no million files are needed: SELECT never reads a
  *    blob or a message record anyway.
@@ -156,6 +158,20 @@ static void grow(struct store *s, uint32_t n)
 	}
 }
 
+struct first_unseen_ctx {
+	uint32_t uid;
+	uint32_t seen;
+};
+
+static int first_unseen_scan(void *ctx, const struct store_message *m)
+{
+	struct first_unseen_ctx *fu = ctx;
+	if (!(m->flags & STORE_FLAG_SEEN) && fu->uid == 0)
+		fu->uid = m->uid;
+	fu->seen++;
+	return 0;
+}
+
 static void bench_select(const char *dir, uint32_t n)
 {
 	struct store *s;
@@ -163,6 +179,17 @@ static void bench_select(const char *dir, uint32_t n)
 	if (store_open(dir, 0, &s, &err) < 0)
 		die("open", err);
 	grow(s, n);
+	/* a read archive with one new message: every message \Seen but the
+	 * last, so a scan for the first unseen one reads every record */
+	struct store_uidrange seen = { 1, n - 1 };
+	struct store_uidset seenset = { &seen, 1 };
+	struct store_flags_req req = { .mode = STORE_FLAGS_ADD,
+				       .flags = STORE_FLAG_SEEN };
+	struct store_flags_result res;
+	if (store_flags_set(s, mailbox_id(s, "Big"), &seenset, &req, &res,
+			    &err) < 0)
+		die("flags", err);
+	store_flags_result_free(&res);
 	store_close(&s);
 
 	long rss0 = heap_kb();
@@ -185,6 +212,29 @@ static void bench_select(const char *dir, uint32_t n)
 	       "total %.1f ms; seqmap %zu KB, heap +%ld KB (probe %u)\n",
 	       mb.messages, (t_open - t) * 1e3, (t_map - t_open) * 1e3,
 	       (t_map - t) * 1e3, map.cap * 4 / 1024, rss1 - rss0, probe);
+	/* RFC 3501 [UNSEEN n] found by reading every message record (the
+	 * worst case: no unseen message, or only the last one) */
+	struct first_unseen_ctx fu = { 0 };
+	double t_scan = 1e9;
+	for (int round = 0; round < 3; round++) {	/* warm: best of 3 */
+		fu.uid = 0;
+		t = now();
+		if (store_message_iter(s, mb.id, NULL, first_unseen_scan,
+				       &fu, &err) < 0)
+			die("iter", err);
+		if (now() - t < t_scan)
+			t_scan = now() - t;
+	}
+	/* what SELECT does instead: one seek in the unseen index */
+	uint32_t first = 0;
+	t = now();
+	if (store_mailbox_first_unseen(s, mb.id, &first, &err) < 0)
+		die("first unseen", err);
+	double t_seek = now() - t;
+	printf("select %7u messages: [UNSEEN] by a flags scan of every "
+	       "record %.1f ms, by the unseen index %.3f ms (first unseen "
+	       "uid %u, %u)\n", mb.messages, t_scan * 1e3, t_seek * 1e3,
+	       fu.uid, first);
 	store_seqmap_free(&map);
 	store_close(&s);
 }

@@ -722,6 +722,11 @@ TESTS.extend(APPEND_STREAM_TESTS)
 from test_tls_fetch import TLS_FETCH_TESTS  # noqa: E402
 TESTS.extend(TLS_FETCH_TESTS)
 
+# Issue 4: SELECT's [UNSEEN n], INTERNALDATE with its zone, RENAME and the
+# response codes no other test asserts (test_mailbox_rfc.py).
+from test_mailbox_rfc import RFC_TESTS  # noqa: E402
+TESTS.extend(RFC_TESTS)
+
 
 def main():
     ap = argparse.ArgumentParser()

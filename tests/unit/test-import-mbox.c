@@ -347,10 +347,14 @@ static void test_max_size(void)
 	split_free(&sp);
 }
 
+static int from_tz;	/* the zone of the last from_date() */
+
 static int64_t from_date(const char *line)
 {
 	int64_t d = -1;
-	if (!mbox_from_line_parse((const uint8_t *)line, strlen(line), &d))
+	from_tz = 12345;
+	if (!mbox_from_line_parse((const uint8_t *)line, strlen(line), &d,
+				  &from_tz))
 		return -1;
 	return d;
 }
@@ -367,8 +371,10 @@ static void test_from_line_dates(void)
 	CU_ASSERT_EQUAL(from_date("From a Thu Jan  1 00:00 2015"), 1420070400);
 	CU_ASSERT_EQUAL(from_date("From a Thu Jan  1 00:00:00 PST 2015"),
 			1420070400);
+	CU_ASSERT_EQUAL(from_tz, 0);
 	CU_ASSERT_EQUAL(from_date("From a Thu Jan  1 01:00:00 +0100 2015"),
 			1420070400);
+	CU_ASSERT_EQUAL(from_tz, 60);	/* the zone is kept for INTERNALDATE */
 	/* empty sender, UUCP tail, RFC 5322 style */
 	CU_ASSERT_EQUAL(from_date("From  Thu Jan  1 00:00:00 2015"),
 			1420070400);
@@ -376,6 +382,10 @@ static void test_from_line_dates(void)
 				  "from uucp"), 1420070400);
 	CU_ASSERT_EQUAL(from_date("From a Thu, 1 Jan 2015 02:00:00 +0200"),
 			1420070400);
+	CU_ASSERT_EQUAL(from_tz, 120);
+	CU_ASSERT_EQUAL(from_date("From a Wed Dec 31 16:30:00 -0730 2014"),
+			1420070400);
+	CU_ASSERT_EQUAL(from_tz, -450);
 	CU_ASSERT_EQUAL(from_date("From a@b Mon Feb 29 12:00:00 2016"),
 			1456747200);
 	/* not From_ lines */

@@ -831,24 +831,41 @@ static void test_subscriptions(void)
 static void test_records(void)
 {
 	struct store_rec_message m = { .blob_id = 7, .internaldate = -5,
-		.savedate = 9, .size = 100, .modseq = 3, .flags = 0x11,
-		.nkeywords = 2, .keywords = { 1, 4 } }, m2;
+		.internaldate_tz = -420, .savedate = 9, .size = 100,
+		.modseq = 3, .flags = 0x11, .nkeywords = 2,
+		.keywords = { 1, 4 } }, m2;
 	struct buf b;
 	buf_init(&b);
 	store_rec_message_encode(&m, &b);
-	CU_ASSERT_EQUAL(b.len, 44 + 4);
-	CU_ASSERT_EQUAL(b.data[0], STORE_REC_VERSION);
+	CU_ASSERT_EQUAL(b.len, 46 + 4);
+	CU_ASSERT_EQUAL(b.data[0], STORE_REC_MESSAGE_VERSION);
 	CU_ASSERT_EQUAL(b.data[4], 7);	/* little-endian blob id */
 	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len, &m2), 0);
 	CU_ASSERT_EQUAL(m2.internaldate, -5);
+	CU_ASSERT_EQUAL(m2.internaldate_tz, -420);
 	CU_ASSERT_EQUAL(m2.keywords[1], 4);
 	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len - 1, &m2), -1);
+	b.data[0] = 3;
+	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len, &m2), -1);
 	b.data[0] = 2;
+	b.data[44] = 0xa0;	/* zone 1440 minutes: out of range */
+	b.data[45] = 0x05;
 	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len, &m2), -1);
-	b.data[0] = 1;
-	b.data[46] = 0;	/* keywords not ascending */
-	b.data[44] = 4;
+	b.data[44] = 0x5c;	/* -420 again */
+	b.data[45] = 0xfe;
+	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len, &m2), 0);
+	b.data[48] = 0;	/* keywords not ascending */
+	b.data[46] = 4;
 	CU_ASSERT_EQUAL(store_rec_message_decode(b.data, b.len, &m2), -1);
+	/* a version 1 record (no zone) still decodes, with zone +0000 */
+	static const uint8_t v1[44] = { 1, 0x11, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0,
+		0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 9, 0, 0, 0, 0,
+		0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 3 };
+	CU_ASSERT_EQUAL(store_rec_message_decode(v1, sizeof(v1), &m2), 0);
+	CU_ASSERT_EQUAL(m2.internaldate, -5);
+	CU_ASSERT_EQUAL(m2.internaldate_tz, 0);
+	CU_ASSERT_EQUAL(m2.blob_id, 7);
+	CU_ASSERT_EQUAL(m2.modseq, 3);
 	buf_free(&b);
 	uint8_t k[8];
 	store_key_message(k, 0x01020304, 0x0a0b0c0d);
