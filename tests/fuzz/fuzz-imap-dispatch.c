@@ -793,7 +793,7 @@ static void fuzz_observer_check(void)
 	FUZZ_CHECK(s != NULL, "observer: session ended");
 	if (s->selected == NULL)
 		return;
-	const struct store_seqmap *view = &s->selected->view;
+	const struct store_seqmap *view = mailbox_view_map(s->selected->view);
 	FUZZ_CHECK(c->exists == view->count,
 		   "observer: told %u messages, its view has %zu", c->exists,
 		   view->count);
