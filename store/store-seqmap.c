@@ -126,7 +126,9 @@ static int seqmap_build(struct store *s, uint32_t mailbox_id,
 	int r = 0;
 	if (base != NULL && base->uidvalidity == mb.uidvalidity &&
 	    base->count <= mb.messages) {
-		memcpy(map->uids, base->uids, base->count * sizeof(uint32_t));
+		if (base->count > 0)
+			memcpy(map->uids, base->uids,
+			       base->count * sizeof(uint32_t));
 		map->count = base->count;
 		r = seqmap_read(s, txn, mailbox_id, store_seqmap_last(base), map);
 	}

@@ -8,8 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static size_t views_live;
+
+size_t mailbox_view_live_count(void)
+{
+	return views_live;
+}
+
 struct mailbox_view *mailbox_view_new(struct store_seqmap *map)
 {
+	views_live++;
 	struct mailbox_view *v = xcalloc(1, sizeof(*v));
 	v->map = *map;
 	memset(map, 0, sizeof(*map));
@@ -37,6 +45,7 @@ void mailbox_view_unref(struct mailbox_view **vp)
 		return;
 	store_seqmap_free(&v->map);
 	free(v);
+	views_live--;
 }
 
 size_t mailbox_view_count(const struct mailbox_view *v)
@@ -131,7 +140,9 @@ struct mailbox_view *mailbox_view_with_appends(const struct mailbox_view *old,
 	struct store_seqmap map = old->map;
 	map.cap = map.count = old->map.count + extra;
 	map.uids = xmalloc(map.cap * sizeof(uint32_t));
-	memcpy(map.uids, old->map.uids, old->map.count * sizeof(uint32_t));
+	if (old->map.count > 0)
+		memcpy(map.uids, old->map.uids,
+		       old->map.count * sizeof(uint32_t));
 	memcpy(map.uids + old->map.count, now->map.uids + from_seq - 1,
 	       extra * sizeof(uint32_t));
 	map.uidnext = now->map.uidnext;

@@ -55,6 +55,9 @@ struct mailbox_view *mailbox_view_ref(struct mailbox_view *v);
 /* Drops a reference; the last one frees the view. *v becomes NULL. */
 void mailbox_view_unref(struct mailbox_view **v);
 
+/* Views allocated and not yet freed, in this process: for tests. */
+size_t mailbox_view_live_count(void);
+
 /* Sequence numbers <-> UIDs, as the holder of v knows them. */
 size_t mailbox_view_count(const struct mailbox_view *v);
 /* 0 if seq is out of range */
