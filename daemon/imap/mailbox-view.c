@@ -87,16 +87,13 @@ bool mailbox_view_only_appended(const struct mailbox_view *old,
 	       now->map.uids[n - 1] == old->map.uids[n - 1];
 }
 
-/* The first index where old and now differ: before it they agree (no
- * UID of old went below it); from it on now[i] > old[i]. Monotone, so a
- * binary search: an expunge of recent messages costs O(log n) to find. */
-static size_t first_difference(const struct store_seqmap *old,
-			       const struct store_seqmap *now)
+/* Index of the first UID >= uid in map. */
+static size_t lower_bound(const struct store_seqmap *map, uint32_t uid)
 {
-	size_t lo = 0, hi = old->count < now->count ? old->count : now->count;
+	size_t lo = 0, hi = map->count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (old->uids[mid] == now->uids[mid])
+		if (map->uids[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -104,25 +101,61 @@ static size_t first_difference(const struct store_seqmap *old,
 	return lo;
 }
 
+/* The expunged UIDs of old, highest first, without walking all of it:
+ * every idle session runs this after each expunge, so one message gone
+ * from a 100k mailbox must not cost each of them 100k steps.
+ *
+ * Say d UIDs of old[0..i) are gone, and old[0..i) keeps its survivors in
+ * now[0..i-d). Above the highest gone index r, each old[x] sits at
+ * now[x-d]; at r and below, now[x-d] is lower than old[x] (fewer than d
+ * are gone below x) or x < d. So "old[x] == now[x-d]" holds exactly on
+ * (r, i): a galloping search from i down finds r in O(log(i - r)), and
+ * k expunges cost O(k log(n/k)) rather than O(n). */
+static size_t highest_gone(const struct store_seqmap *a,
+			   const struct store_seqmap *b, size_t i, size_t d)
+{
+	/* lo: no x < lo is known to hold; hi: all of [hi, i) hold */
+	size_t hi = i, step = 1;
+	while (hi > d && a->uids[hi - 1] == b->uids[hi - 1 - d]) {
+		size_t next = hi > d + step ? hi - step : d;
+		if (a->uids[next] != b->uids[next - d]) {
+			/* the change is in [next, hi - 1): bisect it */
+			size_t lo = next + 1;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (a->uids[mid] == b->uids[mid - d])
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			return hi - 1;
+		}
+		hi = next;
+		step *= 2;
+	}
+	return hi - 1;
+}
+
 size_t mailbox_view_expunged(const struct mailbox_view *old,
 			     const struct mailbox_view *now,
 			     mailbox_view_expunged_fn *fn, void *ctx)
 {
 	const struct store_seqmap *a = &old->map, *b = &now->map;
-	size_t start = first_difference(a, b);
-	/* walk both from the end: j is the last UID of now not above old[i] */
-	size_t j = b->count, gone = 0;
-	for (size_t i = a->count; i-- > start;) {
-		uint32_t uid = a->uids[i];
-		while (j > start && b->uids[j - 1] > uid)
-			j--;
-		if (j > start && b->uids[j - 1] == uid) {
-			j--;
-			continue;
-		}
-		gone++;
+	if (a->count == 0)
+		return 0;
+	/* now's UIDs up to old's last are old's survivors; the rest are
+	 * appended */
+	uint32_t last = a->uids[a->count - 1];
+	size_t kept = last == UINT32_MAX ? b->count : lower_bound(b, last + 1);
+	if (kept >= a->count)
+		return 0;
+	size_t gone = a->count - kept;
+	size_t i = a->count;
+	for (size_t d = gone; d > 0; d--) {
+		size_t r = highest_gone(a, b, i, d);
 		if (fn != NULL)
-			fn(ctx, (uint32_t)i + 1);
+			fn(ctx, (uint32_t)r + 1);
+		i = r;
 	}
 	return gone;
 }

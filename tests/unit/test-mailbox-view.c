@@ -60,14 +60,14 @@ static struct mailbox_view *view_plus(const struct mailbox_view *v,
 }
 
 struct seqs {
-	uint32_t seq[64];
+	uint32_t seq[512];
 	size_t n;
 };
 
 static void collect_seq(void *ctx, uint32_t seq)
 {
 	struct seqs *s = ctx;
-	if (s->n < 64)
+	if (s->n < 512)
 		s->seq[s->n] = seq;
 	s->n++;
 }
@@ -161,6 +161,52 @@ static void test_expunged_order(void)
 	mailbox_view_unref(&e);
 	mailbox_view_unref(&old);
 	mailbox_view_unref(&now);
+}
+
+/* The galloping search against the obvious merge, on random views:
+ * expunge rates from none to all, with and without appends. */
+static void test_expunged_random(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint32_t old[400], now[500], want[400];
+	struct seqs got;
+	for (int round = 0; round < 2000; round++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		size_t n = x % 400, m = 0, nwant = 0;
+		unsigned rate = (unsigned)((x >> 16) % 5);	/* 0, 1/4 .. all */
+		uint32_t uid = 0;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			uid += 1 + (uint32_t)(x % 3);
+			old[i] = uid;
+			bool gone = rate == 4 || (x >> 8) % 4 < rate;
+			if (round % 7 == 0)
+				gone = (x >> 8) % 100 == 0;	/* rare */
+			if (!gone)
+				now[m++] = uid;
+		}
+		for (size_t i = n; i-- > 0;) {
+			bool kept = false;
+			for (size_t j = 0; j < m; j++)
+				kept |= now[j] == old[i];
+			if (!kept)
+				want[nwant++] = (uint32_t)i + 1;
+		}
+		size_t add = (x >> 24) % 4 == 0 ? (x >> 32) % 100 : 0;
+		for (size_t k = 0; k < add; k++)
+			now[m++] = uid + 1 + (uint32_t)k;
+		struct mailbox_view *a = view_of(old, n), *b = view_of(now, m);
+		got.n = 0;
+		size_t told = mailbox_view_expunged(a, b, collect_seq, &got);
+		CU_ASSERT_EQUAL(told, nwant);
+		bool same = got.n == nwant;
+		for (size_t i = 0; same && i < nwant; i++)
+			same = got.seq[i] == want[i];
+		CU_ASSERT(same);
+		CU_ASSERT_EQUAL(mailbox_view_only_appended(a, b), nwant == 0);
+		mailbox_view_unref(&a);
+		mailbox_view_unref(&b);
+	}
 }
 
 /* Two sessions of one head: versions, references, a session that lags
@@ -404,6 +450,8 @@ static void register_mailbox_view(void)
 	CU_add_test(s, "lookups", test_lookups);
 	CU_add_test(s, "only appended", test_only_appended);
 	CU_add_test(s, "expunge numbering", test_expunged_order);
+	CU_add_test(s, "expunge numbering, random views",
+		    test_expunged_random);
 	CU_add_test(s, "versions, references, a lagging session",
 		    test_versions_and_lagging_session);
 	CU_add_test(s, "private view with appends",
