@@ -1,7 +1,12 @@
 /* Sequence numbers <-> UIDs. SELECT loads a mailbox's UIDs from the
  * "uids" index, a DUPFIXED list of 4-byte big-endian UIDs per mailbox,
  * a page at a time with MDB_GET_MULTIPLE: at a million messages that is
- * 4 MB read without decoding a single message record. */
+ * 4 MB read without decoding a single message record.
+ *
+ * Maps are also built from other maps (extend after an append, subtract
+ * after an expunge) so that a holder that keeps each version of a
+ * mailbox's map immutable, as the worker does to share one between
+ * sessions, pays one pass per change rather than a reload. */
 #include "store-private.h"
 
 #include <endian.h>
@@ -25,62 +30,155 @@ static void seqmap_reserve(struct store_seqmap *map, size_t n)
 	map->cap = cap;
 }
 
-static void seqmap_take(struct store_seqmap *map, const MDB_val *v)
+/* Maps are kept, often shared, and rarely grow: the first allocation is
+ * the size asked for, not the next power of two. */
+static void seqmap_reserve_exact(struct store_seqmap *map, size_t n)
+{
+	if (n <= map->cap)
+		return;
+	map->uids = xrealloc(map->uids, n * sizeof(uint32_t));
+	map->cap = n;
+}
+
+/* Gives back what a map built from a larger one does not use. */
+static void seqmap_shrink(struct store_seqmap *map)
+{
+	if (map->count == map->cap)
+		return;
+	if (map->count == 0) {
+		free(map->uids);
+		map->uids = NULL;
+	} else {
+		map->uids = xrealloc(map->uids, map->count * sizeof(uint32_t));
+	}
+	map->cap = map->count;
+}
+
+/* Appends the UIDs of one MDB_GET_MULTIPLE page that are above after:
+ * the page starts where the cursor's page does, which after a
+ * MDB_GET_BOTH_RANGE may be below the UID asked for. */
+static void seqmap_take(struct store_seqmap *map, const MDB_val *v,
+			uint32_t after)
 {
 	size_t n = v->mv_size / 4;
 	const uint8_t *p = v->mv_data;
 	seqmap_reserve(map, map->count + n);
 	uint32_t *out = map->uids + map->count;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t be;
 		memcpy(&be, p + 4 * i, 4);
-		out[i] = be32toh(be);
+		uint32_t uid = be32toh(be);
+		if (uid > after)
+			out[k++] = uid;
 	}
-	map->count += n;
+	map->count += k;
 }
 
-int store_seqmap_load(struct store *s, uint32_t mailbox_id,
-		      struct store_seqmap *map, const char **error_r)
+/* Appends the mailbox's UIDs above after, in the read txn. */
+static int seqmap_read(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		       uint32_t after, struct store_seqmap *map)
 {
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->db_uids, &c);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	uint8_t key[4], from[4];
+	store_key_mailbox(key, mailbox_id);
+	uint32_t be = htobe32(after + 1);
+	memcpy(from, &be, 4);
+	MDB_val k = { 4, key }, v = { 4, from };
+	if (after == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	else if (after == UINT32_MAX)
+		rc = MDB_NOTFOUND;
+	else
+		rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+	if (rc == 0)
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE))
+			seqmap_take(map, &v, after);
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_fail(s, rc, "uid index");
+	return 0;
+}
+
+/* Reads the map into map (whose uids buffer is kept, count reset unless
+ * base is given): base's UIDs, then the store's above base's last. */
+static int seqmap_build(struct store *s, uint32_t mailbox_id,
+			const struct store_seqmap *base,
+			struct store_seqmap *map, const char **error_r)
+{
+	MDB_txn *txn;
+	struct store_rec_mailbox mb;
 	memset(map, 0, sizeof(*map));
 	map->mailbox_id = mailbox_id;
-	MDB_txn *txn;
-	MDB_cursor *c;
-	struct store_rec_mailbox mb;
 	if (store_read_begin(s, &txn) < 0)
 		return store_ret(s, -1, error_r);
 	if (store_mbox_get_selectable(s, txn, mailbox_id, &mb) < 0) {
 		mdb_txn_abort(txn);
 		return store_ret(s, -1, error_r);
 	}
-	int rc = mdb_cursor_open(txn, s->db_uids, &c);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return store_ret(s, store_mdb_fail(s, rc, "mdb_cursor_open"),
-				 error_r);
-	}
-	uint8_t key[4];
-	store_key_mailbox(key, mailbox_id);
-	MDB_val k = { 4, key }, v;
+	map->uidvalidity = mb.uidvalidity;
+	map->uidnext = mb.uidnext;
+	seqmap_reserve_exact(map, mb.messages);
 	int r = 0;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	if (rc == 0) {
-		size_t count;
-		if (mdb_cursor_count(c, &count) == 0)
-			seqmap_reserve(map, count);
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE))
-			seqmap_take(map, &v);
+	if (base != NULL && base->uidvalidity == mb.uidvalidity &&
+	    base->count <= mb.messages) {
+		if (base->count > 0)
+			memcpy(map->uids, base->uids,
+			       base->count * sizeof(uint32_t));
+		map->count = base->count;
+		r = seqmap_read(s, txn, mailbox_id, store_seqmap_last(base), map);
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		r = store_mdb_fail(s, rc, "uid index");
-	else if (map->count != mb.messages)
+	if (r == 0 && map->count != mb.messages) {
+		/* no base, or messages went that base did not know of */
+		map->count = 0;
+		r = seqmap_read(s, txn, mailbox_id, 0, map);
+	}
+	if (r == 0 && map->count != mb.messages)
 		r = store_corrupt(s, "uid index");
-	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	if (r < 0)
 		store_seqmap_free(map);
+	else
+		seqmap_shrink(map);
 	return store_ret(s, r, error_r);
+}
+
+int store_seqmap_load(struct store *s, uint32_t mailbox_id,
+		      struct store_seqmap *map, const char **error_r)
+{
+	return seqmap_build(s, mailbox_id, NULL, map, error_r);
+}
+
+int store_seqmap_extend(struct store *s, const struct store_seqmap *base,
+			struct store_seqmap *map_r, const char **error_r)
+{
+	return seqmap_build(s, base->mailbox_id, base, map_r, error_r);
+}
+
+void store_seqmap_subtract(const struct store_seqmap *base,
+			   const uint32_t *uids, size_t n,
+			   struct store_seqmap *map_r)
+{
+	memset(map_r, 0, sizeof(*map_r));
+	map_r->mailbox_id = base->mailbox_id;
+	map_r->uidvalidity = base->uidvalidity;
+	map_r->uidnext = base->uidnext;
+	seqmap_reserve_exact(map_r, base->count);
+	size_t j = 0, k = 0;
+	for (size_t i = 0; i < base->count; i++) {
+		uint32_t uid = base->uids[i];
+		while (j < n && uids[j] < uid)
+			j++;
+		if (j < n && uids[j] == uid)
+			continue;
+		map_r->uids[k++] = uid;
+	}
+	map_r->count = k;
+	seqmap_shrink(map_r);
 }
 
 uint32_t store_seqmap_uid(const struct store_seqmap *map, uint32_t seq)
@@ -88,6 +186,11 @@ uint32_t store_seqmap_uid(const struct store_seqmap *map, uint32_t seq)
 	if (seq == 0 || seq > map->count)
 		return 0;
 	return map->uids[seq - 1];
+}
+
+uint32_t store_seqmap_last(const struct store_seqmap *map)
+{
+	return map->count > 0 ? map->uids[map->count - 1] : 0;
 }
 
 /* index of the first UID >= uid */

@@ -302,6 +302,10 @@ int store_expunge(struct store *s, uint32_t mailbox_id,
  * compact UID index (4 bytes a message), not from message records. */
 struct store_seqmap {
 	uint32_t mailbox_id;
+	/* the mailbox's UIDVALIDITY and UIDNEXT when the map was read: a
+	 * holder can tell whether the mailbox changed since */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
 	uint32_t *uids;
 	size_t count;
 	size_t cap;
@@ -309,18 +313,32 @@ struct store_seqmap {
 
 int store_seqmap_load(struct store *s, uint32_t mailbox_id,
 		      struct store_seqmap *map, const char **error_r);
+/* A new map of the mailbox as it is now, after appends to it since base
+ * was read: base's UIDs and those above base's last UID, read from the
+ * UID index past that point only. If the store holds a different count
+ * (a change nobody said was an append), the whole map is read again. */
+int store_seqmap_extend(struct store *s, const struct store_seqmap *base,
+			struct store_seqmap *map_r, const char **error_r);
+/* A new map: base without the n UIDs of uids (ascending; ones not in
+ * base are ignored), in one pass over base. */
+void store_seqmap_subtract(const struct store_seqmap *base,
+			   const uint32_t *uids, size_t n,
+			   struct store_seqmap *map_r);
 void store_seqmap_free(struct store_seqmap *map);
 /* 0 if seq is out of range */
 uint32_t store_seqmap_uid(const struct store_seqmap *map, uint32_t seq);
 /* 0 if uid is not in the map */
 uint32_t store_seqmap_seq(const struct store_seqmap *map, uint32_t uid);
+/* The highest UID in the map, 0 if it is empty. */
+uint32_t store_seqmap_last(const struct store_seqmap *map);
 /* Sequence range of the UIDs in [first, last]; 0 if none. */
 int store_seqmap_range(const struct store_seqmap *map, uint32_t first,
 		       uint32_t last, uint32_t *seq_first_r,
 		       uint32_t *seq_last_r);
 /* After an append: uid must be above every UID in the map. */
 void store_seqmap_add(struct store_seqmap *map, uint32_t uid);
-/* After an expunge: returns the seq the UID had, 0 if absent. */
+/* After an expunge: returns the seq the UID had, 0 if absent. O(count):
+ * for many UIDs, store_seqmap_subtract. */
 uint32_t store_seqmap_remove(struct store_seqmap *map, uint32_t uid);
 
 /* ---- consistency ----------------------------------------------------------- */

@@ -227,8 +227,8 @@ static int fetch_load_batch(struct worker_session *s, struct fetch_cmd *c)
 		if (last - c->next_seq >= FETCH_BATCH - want)
 			last = c->next_seq + (uint32_t)(FETCH_BATCH - want) - 1;
 		/* one UID range per run of consecutive sequence numbers */
-		ranges[nr].first = sel->view.uids[c->next_seq - 1];
-		ranges[nr].last = sel->view.uids[last - 1];
+		ranges[nr].first = mailbox_view_uid(sel->view, c->next_seq);
+		ranges[nr].last = mailbox_view_uid(sel->view, last);
 		nr++;
 		want += last - c->next_seq + 1;
 		if (last == r->last) {
@@ -252,7 +252,7 @@ static int fetch_load_batch(struct worker_session *s, struct fetch_cmd *c)
 	size_t kept = 0, found = 0;
 	for (size_t i = 0; i < c->batch_count; i++) {
 		struct fetch_rec *r = &c->batch[i];
-		if (store_seqmap_seq(&sel->view, r->msg.uid) == 0) {
+		if (mailbox_view_seq(sel->view, r->msg.uid) == 0) {
 			fetch_rec_clear(r);
 			continue;
 		}
@@ -749,7 +749,7 @@ static int fetch_write_body(struct worker_session *s, struct fetch_cmd *c,
 static int fetch_msg_begin(struct worker_session *s, struct fetch_cmd *c)
 {
 	c->cur = &c->batch[c->batch_pos++];
-	c->cur_seq = store_seqmap_seq(&s->selected->view, c->cur->msg.uid);
+	c->cur_seq = mailbox_view_seq(s->selected->view, c->cur->msg.uid);
 	c->in_msg = true;
 	c->body_idx = 0;
 	c->first_item = true;
@@ -910,7 +910,7 @@ void cmd_fetch(struct worker_session *s, const struct imap_command *cmd)
 	c->uid = s->cmd_uid;
 	if (c->uid)
 		c->args.items |= IMAP_FETCH_UID;	/* RFC 9051 6.4.9 */
-	fetch_ranges_from_uids(c, &s->selected->view, &uids);
+	fetch_ranges_from_uids(c, mailbox_view_map(s->selected->view), &uids);
 	imap_seqset_free(&uids);
 	if (fetch_run(s, c))
 		fetch_cmd_free(c);

@@ -70,7 +70,7 @@ static uint32_t search_number(const struct worker_session *s, bool uid,
 			      const struct search_result *res, size_t i)
 {
 	return uid ? res->uids[i] :
-		     store_seqmap_seq(&s->selected->view, res->uids[i]);
+		     mailbox_view_seq(s->selected->view, res->uids[i]);
 }
 
 static void search_write_esearch(struct worker_session *s, const char *tag,
@@ -165,7 +165,7 @@ void cmd_search(struct worker_session *s, const struct imap_command *cmd)
 	struct worker_selected *sel = s->selected;
 	struct search_scope scope = {
 		.mailbox_id = sel->mailbox_id,
-		.view = &sel->view,
+		.view = mailbox_view_map(sel->view),
 		.recent = &sel->recent,
 		/* RFC 5182 2.1: "$" before any SAVE is the empty set */
 		.saved = s->saved_valid ? &s->saved_uids : NULL,

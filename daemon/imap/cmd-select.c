@@ -57,14 +57,9 @@ static void cmd_select_common(struct worker_session *s,
 		free(name);
 		return;
 	}
-	struct worker_selected *sel = xcalloc(1, sizeof(*sel));
-	sel->mailbox_id = mb.id;
-	sel->uidvalidity = mb.uidvalidity;
-	sel->readonly = readonly;
-	imap_seqset_init(&sel->recent);
-	if (store_seqmap_load(worker.store, mb.id, &sel->view, &err) < 0) {
+	struct worker_selected *sel;
+	if (worker_selected_open(&mb, readonly, &sel, &err) < 0) {
 		worker_session_store_error(s, cmd->tag, err);
-		worker_selected_free(sel);
 		free(name);
 		return;
 	}
@@ -88,19 +83,20 @@ static void cmd_select_common(struct worker_session *s,
 	if (!readonly) {
 		uint32_t first;
 		if (store_mailbox_take_recent(worker.store, mb.id, &first, &err) == 0 &&
-		    first != 0 && sel->view.count > 0) {
-			uint32_t top = sel->view.uids[sel->view.count - 1];
+		    first != 0 && mailbox_view_count(sel->view) > 0) {
+			uint32_t top = mailbox_view_last_uid(sel->view);
 			if (first <= top) {
 				imap_seqset_add(&sel->recent, first, top);
 				uint32_t lo, hi;
-				if (store_seqmap_range(&sel->view, first, top, &lo, &hi))
+				if (store_seqmap_range(mailbox_view_map(sel->view),
+						       first, top, &lo, &hi))
 					recent = hi - lo + 1;
 			}
 		}
 	}
 	s->selected = sel;
 	worker_write_flags_responses(s, true);
-	net_conn_printf(&s->net, "* %zu EXISTS\r\n", sel->view.count);
+	net_conn_printf(&s->net, "* %zu EXISTS\r\n", mailbox_view_count(sel->view));
 	if (!(s->enabled & SESSION_IMAP4REV2))
 		net_conn_printf(&s->net, "* %u RECENT\r\n", recent);
 	if (unseen_seq != 0)

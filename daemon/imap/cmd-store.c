@@ -38,8 +38,7 @@ struct store_uidrange *worker_set_to_ranges(const struct worker_session *s,
 					    struct imap_seqset *set,
 					    struct store_uidset *uidset_r)
 {
-	const struct store_seqmap *view = &s->selected->view;
-	imap_seqset_clamp(set, view->count ? view->uids[view->count - 1] : 0);
+	imap_seqset_clamp(set, mailbox_view_last_uid(s->selected->view));
 	struct store_uidrange *r = xcalloc(set->count + 1, sizeof(*r));
 	for (size_t i = 0; i < set->count; i++) {
 		r[i].first = set->ranges[i].lo;
@@ -70,7 +69,7 @@ static void store_write_modified(struct worker_session *s,
 	imap_seqset_init(&set);
 	for (size_t i = 0; i < res->nmodified; i++) {
 		uint32_t n = s->cmd_uid ? res->modified[i] :
-			     store_seqmap_seq(&s->selected->view,
+			     mailbox_view_seq(s->selected->view,
 					      res->modified[i]);
 		if (n != 0)
 			imap_seqset_add(&set, n, n);
@@ -136,7 +135,7 @@ void cmd_store(struct worker_session *s, const struct imap_command *cmd)
 		uint32_t u;
 		size_t cap = 0;
 		while (imap_seqset_next(&set, &it, &u)) {
-			if (store_seqmap_seq(&sel->view, u) == 0)
+			if (mailbox_view_seq(sel->view, u) == 0)
 				continue;
 			if (res.nmodified == cap) {
 				cap = cap ? cap * 2 : 16;

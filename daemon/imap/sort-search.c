@@ -63,7 +63,7 @@ int sort_search_run(struct worker_session *s, const struct imap_command *cmd,
 	struct worker_selected *sel = s->selected;
 	struct search_scope scope = {
 		.mailbox_id = sel->mailbox_id,
-		.view = &sel->view,
+		.view = mailbox_view_map(sel->view),
 		.recent = &sel->recent,
 		.saved = s->saved_valid ? &s->saved_uids : NULL,
 		.now = (int64_t)time(NULL),
@@ -78,7 +78,8 @@ int sort_search_run(struct worker_session *s, const struct imap_command *cmd,
 		return -1;
 	}
 	imap_search_args_free(&sargs);
-	int r = sort_load(worker.store, sel->mailbox_id, &sel->view, res.uids,
+	int r = sort_load(worker.store, sel->mailbox_id,
+			  mailbox_view_map(sel->view), res.uids,
 			  res.count, need, msgs_r, count_r, &err);
 	search_result_free(&res);
 	if (r < 0) {

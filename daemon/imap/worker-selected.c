@@ -10,11 +10,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The newest view is current if the store still holds what it was built
+ * from. The worker is the only writer of the store while it runs and
+ * rebuilds the newest view on each change it makes, so this is a check,
+ * not a poll: a mismatch means a change that was not notified, and the
+ * view is loaded again rather than trusted. UIDNEXT moves with every
+ * append and the count with every expunge, so together they tell. */
+static bool view_is_current(const struct mailbox_view *v,
+			    const struct store_mailbox *mb)
+{
+	const struct store_seqmap *map = mailbox_view_map(v);
+	return map->uidvalidity == mb->uidvalidity &&
+	       map->uidnext == mb->uidnext && map->count == mb->messages;
+}
+
+int worker_selected_open(const struct store_mailbox *mb, bool readonly,
+			 struct worker_selected **sel_r, const char **error_r)
+{
+	struct mailbox_head *h = mailbox_heads_open(&worker.views, mb->id);
+	if (h->newest == NULL || !view_is_current(h->newest, mb)) {
+		struct store_seqmap map;
+		if (store_seqmap_load(worker.store, mb->id, &map, error_r) < 0) {
+			mailbox_heads_close(&worker.views, h);
+			return -1;
+		}
+		mailbox_head_publish(h, mailbox_view_new(&map));
+	}
+	struct worker_selected *sel = xcalloc(1, sizeof(*sel));
+	sel->mailbox_id = mb->id;
+	sel->uidvalidity = mb->uidvalidity;
+	sel->readonly = readonly;
+	sel->head = h;
+	sel->view = mailbox_view_ref(h->newest);
+	imap_seqset_init(&sel->recent);
+	*sel_r = sel;
+	return 0;
+}
+
 void worker_selected_free(struct worker_selected *sel)
 {
-	store_seqmap_free(&sel->view);
+	mailbox_view_unref(&sel->view);
+	mailbox_heads_close(&worker.views, sel->head);
 	imap_seqset_free(&sel->recent);
-	uid_list_free(&sel->expunged);
 	uid_list_free(&sel->flag_changed);
 	free(sel);
 }
@@ -65,7 +102,7 @@ void worker_write_flag_list(struct buf *out, const struct store_message *msg,
 void worker_write_flags(struct buf *out, const struct store_message *msg,
 			const struct worker_selected *sel)
 {
-	uint32_t seq = store_seqmap_seq(&sel->view, msg->uid);
+	uint32_t seq = mailbox_view_seq(sel->view, msg->uid);
 	if (seq == 0)
 		return;	/* not yet announced to this client */
 	buf_printf(out, "* %u FETCH (UID %u FLAGS ", seq, msg->uid);
@@ -99,12 +136,11 @@ int worker_resolve_set(struct worker_session *s, const struct imap_arg *arg,
 					s->saved_uids.ranges[i].hi);
 		return 0;
 	}
-	size_t count = sel->view.count;
+	size_t count = mailbox_view_count(sel->view);
 	if (uid) {
 		/* RFC 9051 6.4.9: UIDs that do not exist are ignored; "*" is
 		 * the highest UID in use. */
-		uint32_t max = count ? sel->view.uids[count - 1] : 0;
-		imap_seqset_resolve(&set, max);
+		imap_seqset_resolve(&set, mailbox_view_last_uid(sel->view));
 		*uids_r = set;
 		return 0;
 	}
@@ -117,7 +153,7 @@ int worker_resolve_set(struct worker_session *s, const struct imap_arg *arg,
 	struct imap_seqset_iter it = IMAP_SEQSET_ITER_INIT;
 	uint32_t n;
 	while (imap_seqset_next(&set, &it, &n)) {
-		uint32_t u = store_seqmap_uid(&sel->view, n);
+		uint32_t u = mailbox_view_uid(sel->view, n);
 		imap_seqset_add(uids_r, u, u);
 	}
 	imap_seqset_free(&set);

@@ -215,10 +215,8 @@ static const struct worker_cmd_def *worker_cmd_find(const char *name)
 static void worker_session_sync_before_tagged(struct worker_session *s,
 					      size_t mark, bool allow_expunge)
 {
-	const struct worker_selected *sel = s->selected;
 	struct buf *out = &s->net.out;
-	if (!sel->appended && !sel->keywords_changed &&
-	    sel->expunged.count == 0 && sel->flag_changed.count == 0)
+	if (!worker_sync_pending(s->selected))
 		return;
 	size_t start = out->len >= mark + 2 ? out->len - 2 : mark;
 	while (start > mark && out->data[start - 1] != '\n')

@@ -13,6 +13,7 @@
 #include "../../common/net-conn.h"
 #include "../../store/store.h"
 #include "imap-seqset.h"
+#include "mailbox-view.h"
 
 /* The largest message APPEND takes (RFC 7889 APPENDLIMIT), below the
  * store's STORE_MESSAGE_MAX_SIZE. Checked when the literal is announced:
@@ -46,18 +47,19 @@ void uid_list_free(struct uid_list *l);
 
 /* The mailbox a session has selected, as that client knows it. The view
  * changes only when the client is told (EXISTS, EXPUNGE), so sequence
- * numbers stay consistent for each client (RFC 9051 7.5.1). */
+ * numbers stay consistent for each client (RFC 9051 7.5.1). Views are
+ * shared between sessions (mailbox-view.h): a session that has been told
+ * everything holds its mailbox's newest view. */
 struct worker_selected {
 	uint32_t mailbox_id;
 	uint32_t uidvalidity;
 	bool readonly;
-	struct store_seqmap view;
+	struct mailbox_head *head;	/* the mailbox as the worker knows it */
+	struct mailbox_view *view;	/* as this client was told */
 	struct imap_seqset recent;	/* UIDs \Recent to this session */
 	/* changes by others (or by this session's own commands) not yet
-	 * told to the client */
-	struct uid_list expunged;
+	 * told to the client, besides head->newest != view */
 	struct uid_list flag_changed;
-	bool appended;
 	bool keywords_changed;
 };
 
@@ -114,6 +116,8 @@ struct worker_process {
 	struct worker_session *sessions;
 	unsigned session_count;
 	struct event_timer *linger_timer;
+	/* the newest view of each selected mailbox (worker-selected.c) */
+	struct mailbox_heads views;
 	bool exit_requested;
 	bool shutting_down;
 };
@@ -149,9 +153,11 @@ void worker_session_count_changed(void);
 int worker_main(void);
 
 /* worker-sync.c: changes to a mailbox, told to every session that has it
- * selected. origin is the session whose command made the change (it may be
- * told with its own command's responses) or NULL (delivery). */
+ * selected. The store was changed by the worker itself (a command of some
+ * session, or a delivery): the mailbox's newest view is rebuilt from the
+ * previous one, and each session is told at its next chance. */
 void worker_notify_appended(uint32_t mailbox_id);
+/* uids: any order. */
 void worker_notify_expunged(uint32_t mailbox_id, const uint32_t *uids,
 			    size_t n);
 void worker_notify_flags(uint32_t mailbox_id, const uint32_t *uids, size_t n,
@@ -160,6 +166,8 @@ void worker_notify_keywords(uint32_t mailbox_id);
 /* A mailbox was deleted or renamed away: sessions that have it selected
  * get BYE? No: RFC 9051 leaves this open; they keep their view and every
  * later command on it fails with NO [NONEXISTENT]. */
+/* True if the client of sel has not been told everything. */
+bool worker_sync_pending(const struct worker_selected *sel);
 /* Tells the client of s what changed. allow_expunge is false during FETCH,
  * STORE and SEARCH (RFC 9051 7.5.1). */
 void worker_sync_flush(struct worker_session *s, bool allow_expunge);
@@ -167,6 +175,10 @@ void worker_sync_flush(struct worker_session *s, bool allow_expunge);
 void worker_sync_idle_sessions(void);
 
 /* worker-selected.c */
+/* Selects mb for a session: its view is the worker's newest view of the
+ * mailbox when that is current with the store, else one loaded now. */
+int worker_selected_open(const struct store_mailbox *mb, bool readonly,
+			 struct worker_selected **sel_r, const char **error_r);
 void worker_selected_free(struct worker_selected *sel);
 /* Writes "* n FETCH (FLAGS (...) UID u)" for one message. */
 void worker_write_flags(struct buf *out, const struct store_message *msg,

@@ -686,6 +686,10 @@ TESTS.extend(IMPORT_TESTS)
 # one user in step; the tests live in test_mailbox_sync.py.
 from test_mailbox_sync import SYNC_TESTS  # noqa: E402
 TESTS.extend(SYNC_TESTS)
+# Three sessions sharing a mailbox's view while one lags
+# (test_shared_view.py).
+from test_shared_view import SHARED_VIEW_TESTS  # noqa: E402
+TESTS.extend(SHARED_VIEW_TESTS)
 
 # ---------------------------------------------------------------- FETCH
 # Issue 4: FETCH and UID FETCH; the tests live in test_fetch.py (their

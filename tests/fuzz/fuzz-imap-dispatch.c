@@ -15,7 +15,11 @@
  * the session must end. Meanwhile a second session of the user, the
  * observer, has INBOX open (EXAMINE) in IDLE, so whatever the input does
  * to INBOX is told to it as it happens; at the end it leaves IDLE and
- * sends NOOP. A hash of the input cuts the pieces and picks indexed or
+ * sends NOOP. A third, the laggard, has INBOX open too but sends nothing
+ * while the input runs, so it is told nothing and holds an old view of
+ * the mailbox (worker.h: views are shared between sessions, an old one
+ * kept for whoever has not been told); at the end it FETCHes by its old
+ * numbers, then NOOP, then FETCHes again. A hash of the input cuts the pieces and picks indexed or
  * scanning SEARCH, so a run reproduces.
  *
  * Each input starts from the same store (a copy of a pristine one), so
@@ -27,8 +31,10 @@
  * input, work or output); each ends after its hang-up and tells the
  * master exactly once, with its own session id; the observer's sequence
  * numbers stay consistent (EXISTS never shrinks, EXPUNGE and FETCH name a
- * message it has), and after its NOOP the count it was told, its view
- * and the store's UIDs of the mailbox agree; the store is consistent
+ * message it has, a FETCH with a UID gives the UID it was told for that
+ * number), and so do the laggard's; after their NOOP the count each was
+ * told, its view and the store's UIDs of the mailbox agree; once every
+ * session ended no mailbox view is left; the store is consistent
  * (store_check) after every input. Any violation aborts.
  *
  * POSTERN_FUZZ_TRACE=1 copies what both sessions write to stderr. */
@@ -95,14 +101,17 @@ struct fuzz_client {
 	size_t size, off;
 	bool open;		/* the session has not closed its side */
 	unsigned closed;	/* SESSION_CLOSED frames seen for it */
-	/* The observer follows its sequence numbers in what it is told. */
+	/* The observer follows its sequence numbers in what it is told:
+	 * told[n - 1] is the UID of its message n, 0 until a FETCH says. */
 	bool follow;
 	uint32_t exists;
+	uint32_t *told;
+	size_t told_cap;
 	char line[256];
 	size_t line_len;
 };
 
-static struct fuzz_client fuzz_fuzzed, fuzz_observer;
+static struct fuzz_client fuzz_fuzzed, fuzz_observer, fuzz_laggard;
 
 /* ---- the messages in the store ---------------------------------------- */
 
@@ -488,6 +497,8 @@ static void fuzz_master_drain(void)
 			fuzz_fuzzed.closed++;
 		else if (msg.hdr.session == fuzz_observer.id)
 			fuzz_observer.closed++;
+		else if (msg.hdr.session == fuzz_laggard.id)
+			fuzz_laggard.closed++;
 		else
 			FUZZ_CHECK(0, "SESSION_CLOSED for unknown session %u",
 				   msg.hdr.session);
@@ -585,27 +596,44 @@ static struct worker_session *fuzz_session(const struct fuzz_client *c)
 	return NULL;
 }
 
-/* One line the observer was told: "* n EXISTS" never shrinks the
+/* One line a follower was told: "* n EXISTS" never shrinks the
  * mailbox, "* n EXPUNGE" and "* n FETCH" name a message it has (RFC 9051
- * 7.5.1, 7.4.1). */
+ * 7.5.1, 7.4.1), and a FETCH with a UID gives the one it was told for n
+ * before, if any. */
 static void fuzz_observe_line(struct fuzz_client *c)
 {
 	c->line[c->line_len] = '\0';
 	unsigned long n;
+	unsigned uid;
 	char what[16];
 	if (sscanf(c->line, "* %lu %15[A-Z]", &n, what) != 2)
 		return;
 	if (strcmp(what, "EXISTS") == 0) {
-		FUZZ_CHECK(n >= c->exists, "observer: EXISTS %lu after %u",
-			   n, c->exists);
+		FUZZ_CHECK(n >= c->exists, "%s: EXISTS %lu after %u",
+			   c->name, n, c->exists);
+		if (n > c->told_cap) {
+			c->told = xrealloc(c->told, n * sizeof(*c->told));
+			c->told_cap = n;
+		}
+		if (n > c->exists)
+			memset(c->told + c->exists, 0,
+			       (n - c->exists) * sizeof(*c->told));
 		c->exists = (uint32_t)n;
 	} else if (strcmp(what, "EXPUNGE") == 0) {
 		FUZZ_CHECK(n >= 1 && n <= c->exists,
-			   "observer: EXPUNGE %lu of %u", n, c->exists);
+			   "%s: EXPUNGE %lu of %u", c->name, n, c->exists);
+		memmove(c->told + n - 1, c->told + n,
+			(c->exists - n) * sizeof(*c->told));
 		c->exists--;
 	} else if (strcmp(what, "FETCH") == 0) {
 		FUZZ_CHECK(n >= 1 && n <= c->exists,
-			   "observer: FETCH %lu of %u", n, c->exists);
+			   "%s: FETCH %lu of %u", c->name, n, c->exists);
+		if (sscanf(c->line, "* %lu FETCH (UID %u", &n, &uid) != 2)
+			return;
+		FUZZ_CHECK(c->told[n - 1] == 0 || c->told[n - 1] == uid,
+			   "%s: FETCH %lu is UID %u, was told %u", c->name, n,
+			   uid, c->told[n - 1]);
+		c->told[n - 1] = uid;
 	}
 }
 
@@ -726,29 +754,35 @@ static void fuzz_stalled(const struct fuzz_client *c, const char *when)
  * stuck. */
 static void fuzz_run(uint64_t *rng)
 {
-	struct fuzz_client *cs[] = { &fuzz_fuzzed, &fuzz_observer };
+	struct fuzz_client *cs[] = { &fuzz_fuzzed, &fuzz_observer,
+				     &fuzz_laggard };
+	const size_t ncs = sizeof(cs) / sizeof(cs[0]);
 	unsigned still = 0;
 	for (;;) {
 		size_t moved = 0;
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < ncs; i++)
 			fuzz_client_send(cs[i], rng, &moved);
 		fuzz_turn();
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < ncs; i++)
 			fuzz_client_drain(cs[i], &moved);
 		fuzz_master_drain();
-		if (fuzz_client_idle(cs[0]) && fuzz_client_idle(cs[1]))
+		size_t busy = ncs;
+		for (size_t i = 0; i < ncs; i++)
+			if (!fuzz_client_idle(cs[i]))
+				busy = i;
+		if (busy == ncs)
 			return;
 		if (moved > 0)
 			still = 0;
 		else if (++still > FUZZ_STALL_TURNS)
-			fuzz_stalled(fuzz_client_idle(cs[0]) ? cs[1] : cs[0],
-				     "while running");
+			fuzz_stalled(cs[busy], "while running");
 	}
 }
 
 static void fuzz_client_start(struct fuzz_client *c, const char *name,
 			      const char *tag, bool follow)
 {
+	free(c->told);
 	memset(c, 0, sizeof(*c));
 	c->name = name;
 	c->follow = follow;
@@ -784,41 +818,52 @@ static void fuzz_client_hangup(struct fuzz_client *c)
 		   c->name, c->closed);
 }
 
-/* After a NOOP the observer knows the mailbox as it is: its view of the
- * UIDs is the store's, and the count it was told is the view's. */
-static void fuzz_observer_check(void)
+/* After a NOOP a follower knows the mailbox as it is: its view of the
+ * UIDs is the store's, and the count it was told is the view's; it was
+ * told the UIDs it knows of by its view's numbers. */
+static void fuzz_observer_check(struct fuzz_client *c)
 {
-	struct fuzz_client *c = &fuzz_observer;
 	const struct worker_session *s = fuzz_session(c);
-	FUZZ_CHECK(s != NULL, "observer: session ended");
+	FUZZ_CHECK(s != NULL, "%s: session ended", c->name);
 	if (s->selected == NULL)
 		return;
-	const struct store_seqmap *view = &s->selected->view;
+	const struct store_seqmap *view = mailbox_view_map(s->selected->view);
 	FUZZ_CHECK(c->exists == view->count,
-		   "observer: told %u messages, its view has %zu", c->exists,
-		   view->count);
+		   "%s: told %u messages, its view has %zu", c->name,
+		   c->exists, view->count);
+	for (size_t i = 0; i < view->count; i++)
+		FUZZ_CHECK(c->told[i] == 0 || c->told[i] == view->uids[i],
+			   "%s: message %zu is UID %u, was told %u", c->name,
+			   i + 1, view->uids[i], c->told[i]);
 	struct store_mailbox mb;
 	const char *err;
 	int r = store_mailbox_get_by_id(worker.store, s->selected->mailbox_id,
 					&mb, &err);
-	FUZZ_CHECK(r >= 0, "observer: %s", err);
+	FUZZ_CHECK(r >= 0, "%s: %s", c->name, err);
 	if (r == 0 || (mb.attributes & STORE_ATTR_NOSELECT))
 		return;		/* deleted: it keeps its view (worker.h) */
 	struct store_seqmap map;
 	memset(&map, 0, sizeof(map));
 	FUZZ_CHECK(store_seqmap_load(worker.store, mb.id, &map, &err) == 0,
-		   "observer: %s", err);
+		   "%s: %s", c->name, err);
 	FUZZ_CHECK(map.count == view->count &&
 		   (map.count == 0 ||
 		    memcmp(map.uids, view->uids,
 			   map.count * sizeof(*map.uids)) == 0),
-		   "observer: view of %zu UIDs, store has %zu", view->count,
-		   map.count);
+		   "%s: view of %zu UIDs, store has %zu", c->name,
+		   view->count, map.count);
 	store_seqmap_free(&map);
 }
 
 static const char fuzz_observer_start[] = "o1 EXAMINE INBOX\r\no2 IDLE\r\n";
 static const char fuzz_observer_end[] = "DONE\r\no3 NOOP\r\n";
+/* The laggard learns its numbering, then is silent while the input runs;
+ * its first FETCH after that is by the old numbers (no EXPUNGE may come
+ * with it), the one after NOOP by the new. */
+static const char fuzz_laggard_start[] =
+	"l1 EXAMINE INBOX\r\nl2 FETCH 1:* (UID)\r\n";
+static const char fuzz_laggard_end[] =
+	"l3 FETCH 1:* (UID)\r\nl4 NOOP\r\nl5 FETCH 1:* (UID)\r\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -844,6 +889,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_client_start(&fuzz_observer, "observer", "o0", true);
 	fuzz_observer.data = (const uint8_t *)fuzz_observer_start;
 	fuzz_observer.size = sizeof(fuzz_observer_start) - 1;
+	fuzz_client_start(&fuzz_laggard, "laggard", "l0", true);
+	fuzz_laggard.data = (const uint8_t *)fuzz_laggard_start;
+	fuzz_laggard.size = sizeof(fuzz_laggard_start) - 1;
 	fuzz_client_start(&fuzz_fuzzed, "fuzzed", "a0", false);
 	fuzz_run(&rng);
 	fuzz_fuzzed.data = data;
@@ -854,9 +902,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_observer.data = (const uint8_t *)fuzz_observer_end;
 	fuzz_observer.off = 0;
 	fuzz_observer.size = sizeof(fuzz_observer_end) - 1;
+	fuzz_laggard.data = (const uint8_t *)fuzz_laggard_end;
+	fuzz_laggard.off = 0;
+	fuzz_laggard.size = sizeof(fuzz_laggard_end) - 1;
 	fuzz_run(&rng);
-	fuzz_observer_check();
+	fuzz_observer_check(&fuzz_observer);
+	fuzz_observer_check(&fuzz_laggard);
 	fuzz_client_hangup(&fuzz_observer);
+	fuzz_client_hangup(&fuzz_laggard);
+	FUZZ_CHECK(worker.views.list == NULL &&
+		   mailbox_view_live_count() == 0,
+		   "mailbox views left after every session ended: %zu",
+		   mailbox_view_live_count());
 
 	fuzz_store_check();
 	return 0;
