@@ -77,7 +77,7 @@ static void cmd_select_common(struct worker_session *s,
 			return;
 		}
 		if (uid != 0)
-			unseen_seq = store_seqmap_seq(&sel->view, uid);
+			unseen_seq = mailbox_view_seq(sel->view, uid);
 	}
 	uint32_t recent = 0;
 	if (!readonly) {

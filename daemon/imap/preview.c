@@ -216,8 +216,12 @@ int preview_build(const uint8_t *msg, size_t len, const uint8_t *cache,
 		    memcmp(parts[i].subtype.s, "HTML", 4) == 0)
 			pick = &parts[i];
 	int r = 1;
-	if (pick != NULL && pick->body_off <= len &&
-	    pick->body_len <= len - pick->body_off) {
+	/* An empty message is an empty text/plain body; its msg may be
+	 * NULL, so nothing is decoded from it. */
+	if (pick != NULL && len == 0) {
+		r = 0;
+	} else if (pick != NULL && pick->body_off <= len &&
+		   pick->body_len <= len - pick->body_off) {
 		bool html = pick->subtype.len == 4;
 		size_t blen = (size_t)pick->body_len;
 		/* markup takes room: HTML gets more of its bytes read */

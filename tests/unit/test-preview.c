@@ -111,6 +111,9 @@ static void test_limits(void)
 				      (const uint8_t *)"PMC\x01junk", 8,
 				      &out), -1);
 	CU_ASSERT_EQUAL(out.len, 0);
+	/* an empty message (no bytes, no pointer): an empty preview */
+	CU_ASSERT_EQUAL(preview_build(NULL, 0, NULL, 0, &out), 0);
+	CU_ASSERT_EQUAL(out.len, 0);
 	buf_free(&m);
 	buf_free(&want);
 	buf_free(&out);
