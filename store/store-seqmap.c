@@ -193,8 +193,7 @@ uint32_t store_seqmap_last(const struct store_seqmap *map)
 	return map->count > 0 ? map->uids[map->count - 1] : 0;
 }
 
-/* index of the first UID >= uid */
-static size_t lower_bound(const struct store_seqmap *map, uint32_t uid)
+size_t store_seqmap_lower_bound(const struct store_seqmap *map, uint32_t uid)
 {
 	size_t lo = 0, hi = map->count;
 	while (lo < hi) {
@@ -209,7 +208,7 @@ static size_t lower_bound(const struct store_seqmap *map, uint32_t uid)
 
 uint32_t store_seqmap_seq(const struct store_seqmap *map, uint32_t uid)
 {
-	size_t i = lower_bound(map, uid);
+	size_t i = store_seqmap_lower_bound(map, uid);
 	return i < map->count && map->uids[i] == uid ? (uint32_t)i + 1 : 0;
 }
 
@@ -222,8 +221,8 @@ int store_seqmap_range(const struct store_seqmap *map, uint32_t first,
 		first = last;
 		last = t;
 	}
-	size_t a = lower_bound(map, first);
-	size_t b = last == UINT32_MAX ? map->count : lower_bound(map, last + 1);
+	size_t a = store_seqmap_lower_bound(map, first);
+	size_t b = last == UINT32_MAX ? map->count : store_seqmap_lower_bound(map, last + 1);
 	if (a >= b)
 		return 0;
 	*seq_first_r = (uint32_t)a + 1;
@@ -241,7 +240,7 @@ void store_seqmap_add(struct store_seqmap *map, uint32_t uid)
 
 uint32_t store_seqmap_remove(struct store_seqmap *map, uint32_t uid)
 {
-	size_t i = lower_bound(map, uid);
+	size_t i = store_seqmap_lower_bound(map, uid);
 	if (i >= map->count || map->uids[i] != uid)
 		return 0;
 	memmove(map->uids + i, map->uids + i + 1,

@@ -329,6 +329,8 @@ void store_seqmap_free(struct store_seqmap *map);
 uint32_t store_seqmap_uid(const struct store_seqmap *map, uint32_t seq);
 /* 0 if uid is not in the map */
 uint32_t store_seqmap_seq(const struct store_seqmap *map, uint32_t uid);
+/* Index of the first UID >= uid in map (map->count if none). */
+size_t store_seqmap_lower_bound(const struct store_seqmap *map, uint32_t uid);
 /* The highest UID in the map, 0 if it is empty. */
 uint32_t store_seqmap_last(const struct store_seqmap *map);
 /* Sequence range of the UIDs in [first, last]; 0 if none. */

@@ -87,20 +87,6 @@ bool mailbox_view_only_appended(const struct mailbox_view *old,
 	       now->map.uids[n - 1] == old->map.uids[n - 1];
 }
 
-/* Index of the first UID >= uid in map. */
-static size_t lower_bound(const struct store_seqmap *map, uint32_t uid)
-{
-	size_t lo = 0, hi = map->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (map->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The expunged UIDs of old, highest first, without walking all of it:
  * every idle session runs this after each expunge, so one message gone
  * from a 100k mailbox must not cost each of them 100k steps.
@@ -146,7 +132,7 @@ size_t mailbox_view_expunged(const struct mailbox_view *old,
 	/* now's UIDs up to old's last are old's survivors; the rest are
 	 * appended */
 	uint32_t last = a->uids[a->count - 1];
-	size_t kept = last == UINT32_MAX ? b->count : lower_bound(b, last + 1);
+	size_t kept = last == UINT32_MAX ? b->count : store_seqmap_lower_bound(b, last + 1);
 	if (kept >= a->count)
 		return 0;
 	size_t gone = a->count - kept;
