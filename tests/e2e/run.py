@@ -722,6 +722,11 @@ TESTS.extend(APPEND_STREAM_TESTS)
 from test_tls_fetch import TLS_FETCH_TESTS  # noqa: E402
 TESTS.extend(TLS_FETCH_TESTS)
 
+# Issue 4: BINARY of large base64 and quoted-printable parts decoded as
+# the output drains (test_binary_stream.py, its own server).
+from test_binary_stream import BINARY_STREAM_TESTS  # noqa: E402
+TESTS.extend(BINARY_STREAM_TESTS)
+
 
 def main():
     ap = argparse.ArgumentParser()
