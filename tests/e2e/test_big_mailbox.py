@@ -208,14 +208,19 @@ def measure_sort_thread(env, limit=None):
         print(f"    {cmd} on {env.n}: {dt * 1000:.0f} ms; NOOP of another "
               f"session worst {worst * 1000:.0f} ms")
         if limit is not None:
-            ok(worst < limit, f"{cmd}: NOOP took {worst:.3f}s")
+            # The other session waits at most a slice, not the whole
+            # command: relative to the command's own time, so a loaded
+            # machine does not make it flake, and a command that holds
+            # the loop throughout (worst NOOP = its duration) fails.
+            ok(worst < max(limit, 0.6 * dt),
+               f"{cmd}: NOOP took {worst:.3f}s of its {dt:.3f}s")
     r.close()
     return out
 
 
 @big_test
 def big_sort_thread_other_session_responsive(env):
-    res = measure_sort_thread(env, limit=0.3)
+    res = measure_sort_thread(env, limit=0.1)
     arrival = res[0][3]
     eq(len(arrival), 1, "one SORT response")
     nums = arrival[0].split()[2:]
