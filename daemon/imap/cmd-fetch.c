@@ -8,7 +8,9 @@
  * memory. Large body ranges are not copied at all: they go out as a file
  * segment of the stored blob (worker_session_stream_file), and nothing
  * more is written until it has drained, since the segment is sent after
- * whatever the output buffer holds.
+ * whatever the output buffer holds. BINARY of a large base64 or
+ * quoted-printable part is decoded in pieces as the output drains
+ * (struct fetch_decode), never whole.
  *
  * Structure (ENVELOPE, BODYSTRUCTURE, section offsets) comes from the
  * parsed-message cache built at append; a message without a cache, or
@@ -33,8 +35,8 @@
 #include <unistd.h>
 
 /* Bodies up to this size are copied into the output buffer; larger ones
- * are streamed from the blob or, when they had to be decoded or
- * filtered, drained from memory in pieces. */
+ * are streamed from the blob, decoded in pieces (BINARY) or, when they
+ * had to be filtered (HEADER.FIELDS), drained from memory in pieces. */
 #define FETCH_INLINE_MAX (64 * 1024)
 /* Message records read from the store per transaction. */
 #define FETCH_BATCH 256
