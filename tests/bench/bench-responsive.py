@@ -7,6 +7,8 @@ worst round trip of a NOOP another session sends in a loop meanwhile:
 
   STORE 1:* +FLAGS (\\Seen) without .SILENT, read at once and with the
     client not reading for 1 s, then -FLAGS back;
+  the NOOP of a session that has the mailbox selected and is told of all
+    those flag changes at once;
   SORT (ARRIVAL), (DATE), (SUBJECT), (FROM), (REVERSE SIZE);
   THREAD REFERENCES and ORDEREDSUBJECT.
 
@@ -36,6 +38,7 @@ def main():
     try:
         print(f"{args.n} messages imported in {env.import_s:.1f}s")
         a = session(env, "SELECT")
+        watcher = session(env, "SELECT")
         for cmd, delay in (("STORE 1:* +FLAGS (\\Seen)", 0.0),
                            ("STORE 1:* -FLAGS (\\Seen)", 0.0),
                            ("STORE 1:* +FLAGS (\\Seen)", 1.0),
@@ -45,6 +48,14 @@ def main():
             print(f"    {cmd}{what}: {dt * 1000:.0f} ms, {len(u)} "
                   f"responses; NOOP of another session worst "
                   f"{worst * 1000:.0f} ms")
+        # a session with the mailbox selected is told of every change
+        # at its next command (worker-sync.c)
+        a.cmd("STORE 1:* +FLAGS.SILENT (\\Flagged)")
+        u, t, dt, worst, _ = timed_with_probe(env, watcher, "NOOP")
+        print(f"    NOOP of a session told of {len(u)} flag changes: "
+              f"{dt * 1000:.0f} ms; NOOP of another session worst "
+              f"{worst * 1000:.0f} ms")
+        watcher.close()
         a.close()
         measure_sort_thread(env)
     finally:
