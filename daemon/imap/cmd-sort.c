@@ -16,6 +16,7 @@
 #include "sort-key.h"
 #include "sort-load.h"
 #include "sort-search.h"
+#include "sort-slice.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,27 +100,45 @@ static void sort_write_esort(const char *tag, bool uid, unsigned ret,
 
 void cmd_sort(struct worker_session *s, const struct imap_command *cmd);
 
+/* Messages a slice of the sort moves, about as long as a slice of key
+ * loading. */
+#define SORT_WORK_SLICE 50000
+
 struct sort_ctx {
 	struct sort_criteria crit;
 	bool esort, uid;
 	unsigned ret;
 	char *tag;
+	struct sort_slicer slicer;
+	bool sorting;
 };
 
 static void sort_ctx_free(void *ctx)
 {
 	struct sort_ctx *c = ctx;
+	if (c->sorting)
+		sort_slicer_free(&c->slicer);
 	free(c->tag);
 	free(c);
 }
 
-/* The keys are loaded: sort, answer. */
+/* The keys are loaded: sort them, a slice at a time. */
+static bool sort_work(void *ctx, struct sort_msg *msgs, size_t n)
+{
+	struct sort_ctx *c = ctx;
+	if (!c->sorting) {
+		sort_slicer_init(&c->slicer, &c->crit, msgs, n);
+		c->sorting = true;
+	}
+	return sort_slicer_step(&c->slicer, SORT_WORK_SLICE) == 1;
+}
+
+/* The keys are sorted: answer. */
 static void sort_done(struct worker_session *s, void *ctx,
 		      struct sort_msg *msgs, size_t n)
 {
 	struct sort_ctx *c = ctx;
 	struct buf *out = &s->net.out;
-	sort_msgs(&c->crit, msgs, n);
 	if (c->esort) {
 		sort_write_esort(c->tag, c->uid, c->ret, msgs, n, out);
 		return;
@@ -166,6 +185,6 @@ void cmd_sort(struct worker_session *s, const struct imap_command *cmd)
 	c->ret = ret;
 	c->uid = s->cmd_uid;
 	c->tag = xstrdup(cmd->tag);
-	sort_search_start(s, cmd, i + 1, what, crit.need, sort_done, c,
-			  sort_ctx_free);
+	sort_search_start(s, cmd, i + 1, what, crit.need, sort_work,
+			  sort_done, c, sort_ctx_free);
 }

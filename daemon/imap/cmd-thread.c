@@ -53,5 +53,5 @@ void cmd_thread(struct worker_session *s, const struct imap_command *cmd)
 	struct thread_ctx *c = xcalloc(1, sizeof(*c));
 	c->alg = alg;
 	c->uid = s->cmd_uid;
-	sort_search_start(s, cmd, 1, what, need, thread_done, c, free);
+	sort_search_start(s, cmd, 1, what, need, NULL, thread_done, c, free);
 }

@@ -23,6 +23,11 @@ struct sort_job {
 	const char *what;
 	bool uid;
 	struct sort_loader *loader;
+	/* the loaded keys, once all are */
+	struct sort_msg *msgs;
+	size_t n;
+	bool loaded;
+	sort_job_work_fn *work;
 	sort_job_done_fn *done;
 	void *ctx;
 	sort_job_free_fn *ctx_free;
@@ -105,31 +110,22 @@ static void sort_job_free(void *state)
 {
 	struct sort_job *j = state;
 	sort_loader_free(j->loader);
+	if (j->msgs != NULL)
+		sort_load_free(j->msgs, j->n);
 	if (j->ctx_free != NULL)
 		j->ctx_free(j->ctx);
 	free(j->tag);
 	free(j);
 }
 
-/* The next slice; true when the command is answered. */
-static bool sort_job_run(struct worker_session *s, void *state)
+/* All keys are loaded: those that can be numbered are kept. */
+static void sort_job_loaded(struct sort_job *j)
 {
-	struct sort_job *j = state;
-	const char *err;
-	int r = sort_loader_step(worker.store, j->loader, SORT_LOAD_SLICE,
-				 &err);
-	if (r < 0) {
-		log_msg(LOG_LEVEL_ERROR, s->id, "%s failed: %s", j->what, err);
-		worker_session_store_error(s, j->tag, err);
-		return true;
-	}
-	if (r == 0) {
-		worker_session_yield(s);
-		return false;
-	}
 	struct sort_msg *msgs;
 	size_t n;
 	sort_loader_take(j->loader, &msgs, &n);
+	sort_loader_free(j->loader);
+	j->loader = NULL;
 	/* a message another session expunged has no record; one not yet
 	 * announced is not in the view: neither can be numbered */
 	size_t k = 0;
@@ -140,8 +136,36 @@ static bool sort_job_run(struct worker_session *s, void *state)
 		}
 		msgs[k++] = msgs[i];
 	}
-	j->done(s, j->ctx, msgs, k);
-	sort_load_free(msgs, k);
+	j->msgs = msgs;
+	j->n = k;
+	j->loaded = true;
+}
+
+/* The next slice; true when the command is answered. */
+static bool sort_job_run(struct worker_session *s, void *state)
+{
+	struct sort_job *j = state;
+	if (!j->loaded) {
+		const char *err;
+		int r = sort_loader_step(worker.store, j->loader,
+					 SORT_LOAD_SLICE, &err);
+		if (r < 0) {
+			log_msg(LOG_LEVEL_ERROR, s->id, "%s failed: %s",
+				j->what, err);
+			worker_session_store_error(s, j->tag, err);
+			return true;
+		}
+		if (r == 0) {
+			worker_session_yield(s);
+			return false;
+		}
+		sort_job_loaded(j);
+	}
+	if (j->work != NULL && !j->work(j->ctx, j->msgs, j->n)) {
+		worker_session_yield(s);
+		return false;
+	}
+	j->done(s, j->ctx, j->msgs, j->n);
 	/* what others changed meanwhile, before the tagged reply; EXPUNGE
 	 * only for the UID form (RFC 9051 7.5.1) */
 	worker_sync_flush(s, j->uid);
@@ -152,10 +176,11 @@ static bool sort_job_run(struct worker_session *s, void *state)
 void sort_search_start(struct worker_session *s,
 		       const struct imap_command *cmd, size_t first,
 		       const char *what, unsigned need,
-		       sort_job_done_fn *done, void *ctx,
-		       sort_job_free_fn *ctx_free)
+		       sort_job_work_fn *work, sort_job_done_fn *done,
+		       void *ctx, sort_job_free_fn *ctx_free)
 {
 	struct sort_job *j = xcalloc(1, sizeof(*j));
+	j->work = work;
 	j->done = done;
 	j->ctx = ctx;
 	j->ctx_free = ctx_free;
