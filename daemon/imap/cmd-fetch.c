@@ -67,7 +67,7 @@ struct fetch_decode {
 	const struct imap_fetch_body *b;
 	enum mime_decoder_kind kind;
 	struct mime_decoder dec;
-	uint64_t raw_end, raw_pos;	/* the encoded part in the blob */
+	uint64_t raw_start, raw_end, raw_pos;	/* the encoded part */
 	bool sending;
 	uint64_t dpos;		/* decoded bytes produced so far */
 	bool has_nul;		/* within the range to send */
@@ -651,11 +651,10 @@ static void fetch_decode_start(struct fetch_cmd *c,
 	d->kind = enc == MIME_ENC_BASE64 ? MIME_DECODER_BASE64 :
 					   MIME_DECODER_QP;
 	mime_decoder_init(&d->dec, d->kind);
-	d->raw_pos = off;
+	d->raw_start = d->raw_pos = off;
 	d->raw_end = off + len;
 	buf_init(&d->raw);
 	buf_init(&d->out);
-	d->send_off = off;	/* the part's start, for the second pass */
 	c->decode = d;
 }
 
@@ -698,7 +697,7 @@ static bool fetch_decode_sized(struct worker_session *s, struct fetch_cmd *c,
 		   d->has_nul ? "~" : "", (unsigned long long)plen);
 	if (plen == 0)
 		return true;
-	d->raw_pos = d->send_off;
+	d->raw_pos = d->raw_start;
 	d->send_off = poff;
 	d->send_left = plen;
 	d->dpos = 0;
