@@ -24,6 +24,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "e2e"))
 from test_big_mailbox import (BigEnv, measure_sort_thread, session,  # noqa
                               timed_with_probe)
+from test_fetch import worker_pid  # noqa: E402
 
 
 def main():
@@ -43,7 +44,8 @@ def main():
                            ("STORE 1:* -FLAGS (\\Seen)", 0.0),
                            ("STORE 1:* +FLAGS (\\Seen)", 1.0),
                            ("STORE 1:* -FLAGS.SILENT (\\Seen)", 0.0)):
-            u, t, dt, worst, _ = timed_with_probe(env, a, cmd, delay)
+            u, t, dt, worst, _ = timed_with_probe(
+                env, a, cmd, delay, pid=worker_pid(env, "carol"))
             what = f" (client reads after {delay:.0f} s)" if delay else ""
             print(f"    {cmd}{what}: {dt * 1000:.0f} ms, {len(u)} "
                   f"responses; NOOP of another session worst "

@@ -144,18 +144,28 @@ class NoopProbe:
         return max(self.times) if self.times else 0.0
 
 
-def timed_with_probe(env, r, command, read_delay=0.0):
+def rss_anon_kb(pid):
+    return int(proc_status(pid)["RssAnon"].split()[0])
+
+
+def timed_with_probe(env, r, command, read_delay=0.0, pid=None):
     """Sends command on r, NOOPs from another session meanwhile; returns
-    (untagged responses, tagged, seconds, worst NOOP seconds). With
-    read_delay, r reads nothing for that long first."""
+    (untagged responses, tagged, seconds, worst NOOP seconds, NOOPs).
+    With read_delay, r reads nothing for that long first; with pid, the
+    growth of that process's anonymous memory (its heap: what it
+    buffers) by the end of the delay is printed."""
     probe = NoopProbe(env)
     time.sleep(0.05)
     t0 = time.time()
     r.n += 1
     tag = b"t%d" % r.n
+    anon0 = rss_anon_kb(pid) if pid else 0
     r.send(tag + b" " + command.encode() + b"\r\n")
     if read_delay:
         time.sleep(read_delay)
+        if pid:
+            print(f"    worker heap +{rss_anon_kb(pid) - anon0} kB while "
+                  f"the client of {command} did not read")
     untagged = []
     while True:
         text, parts = r.response()
@@ -179,7 +189,7 @@ def big_store_paced_other_session_responsive(env):
     # a does not read for a second: its output backs up, the STORE
     # suspends, the other session goes on
     u, t, dt, worst, probes = timed_with_probe(
-        env, a, "STORE 1:* +FLAGS (\\Seen)", read_delay=1.0)
+        env, a, "STORE 1:* +FLAGS (\\Seen)", read_delay=1.0, pid=pid)
     hwm = int(proc_status(pid)["VmHWM"].split()[0])
     print(f"    STORE 1:* +FLAGS (\\Seen) on {env.n}: {dt:.2f}s with a 1 s "
           f"read delay; NOOP of another session worst {worst * 1000:.0f} ms"
