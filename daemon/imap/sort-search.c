@@ -191,5 +191,6 @@ void sort_search_start(struct worker_session *s,
 	    sort_job_run(s, j))
 		sort_job_free(j);
 	else
-		worker_session_suspend(s, sort_job_run, sort_job_free, j);
+		worker_session_suspend_yield(s, sort_job_run, sort_job_free,
+					     j);
 }
