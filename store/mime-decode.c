@@ -7,21 +7,6 @@
 
 #include <string.h>
 
-static int mime_b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 void mime_decode_base64(const uint8_t *in, size_t len, struct buf *out)
 {
 	uint32_t acc = 0;
@@ -41,17 +26,6 @@ void mime_decode_base64(const uint8_t *in, size_t len, struct buf *out)
 			acc &= (1u << bits) - 1;
 		}
 	}
-}
-
-static int mime_hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 void mime_decode_qp(const uint8_t *in, size_t len, struct buf *out)

@@ -5,6 +5,7 @@
 #ifndef POSTERN_MIME_DECODE_H
 #define POSTERN_MIME_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,43 @@ void mime_decode_base64(const uint8_t *in, size_t len, struct buf *out);
  * 6.7 rule 3), and a malformed "=" sequence is kept as it is. Line breaks
  * (CRLF or bare LF) are copied unchanged. */
 void mime_decode_qp(const uint8_t *in, size_t len, struct buf *out);
+
+/* The same two decoders fed in pieces (FETCH BINARY of a large part
+ * decodes as the output drains): for any split of the input, the
+ * concatenated output equals the one-shot decoder's on the whole. What
+ * is held between pieces is a few bytes, plus, for quoted-printable, a
+ * run of blanks whose fate (dropped before a line break, kept otherwise)
+ * is not known yet: one bit per blank, so only input made of a long run
+ * of blanks costs memory (an eighth of that run). */
+enum mime_decoder_kind {
+	MIME_DECODER_BASE64,
+	MIME_DECODER_QP,
+};
+
+struct mime_decoder {
+	enum mime_decoder_kind kind;
+	/* base64: bits not yet forming a byte; done after the "=" pad */
+	uint32_t acc;
+	unsigned bits;
+	bool done;
+	/* quoted-printable: an "=" not yet resolved, the first hex digit
+	 * after it (qp_hex1 >= 0), the blanks after it (or after the last
+	 * byte written), and a CR that may start a line break */
+	bool qp_eq;
+	int qp_hex1;
+	struct buf qp_blanks;	/* bit i set: blank i is a tab */
+	size_t qp_nblanks;
+	bool qp_cr;
+};
+
+/* Starts a decoder; one that was used must be freed before. */
+void mime_decoder_init(struct mime_decoder *d, enum mime_decoder_kind kind);
+/* Decodes in[0..len), appending what is certain to out. */
+void mime_decoder_feed(struct mime_decoder *d, const uint8_t *in, size_t len,
+		       struct buf *out);
+/* The end of the input: appends what was held back. */
+void mime_decoder_finish(struct mime_decoder *d, struct buf *out);
+void mime_decoder_free(struct mime_decoder *d);
 
 /* Decodes unstructured header text (already unfolded) to UTF-8: RFC 2047
  * encoded words in B or Q encoding, with the whitespace between two

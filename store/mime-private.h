@@ -27,6 +27,34 @@ static inline bool mime_is_wsp(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
+/* The value of a base64 digit (RFC 2045 6.8), or -1. */
+static inline int mime_b64_value(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* The value of a hex digit of either case, or -1. */
+static inline int mime_hex_value(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 static inline uint8_t mime_ascii_upper(uint8_t c)
 {
 	return c >= 'a' && c <= 'z' ? (uint8_t)(c - 32) : c;

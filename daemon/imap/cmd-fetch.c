@@ -8,7 +8,9 @@
  * memory. Large body ranges are not copied at all: they go out as a file
  * segment of the stored blob (worker_session_stream_file), and nothing
  * more is written until it has drained, since the segment is sent after
- * whatever the output buffer holds.
+ * whatever the output buffer holds. BINARY of a large base64 or
+ * quoted-printable part is decoded in pieces as the output drains
+ * (struct fetch_decode), never whole.
  *
  * Structure (ENVELOPE, BODYSTRUCTURE, section offsets) comes from the
  * parsed-message cache built at append; a message without a cache, or
@@ -21,6 +23,7 @@
 #include "../../common/imap-write.h"
 #include "../../common/log.h"
 #include "../../store/mime-cache.h"
+#include "../../store/mime-decode.h"
 #include "../../store/mime-header.h"
 #include "fetch-section.h"
 #include "imap-fetch-args.h"
@@ -32,11 +35,17 @@
 #include <unistd.h>
 
 /* Bodies up to this size are copied into the output buffer; larger ones
- * are streamed from the blob or, when they had to be decoded or
- * filtered, drained from memory in pieces. */
+ * are streamed from the blob, decoded in pieces (BINARY) or, when they
+ * had to be filtered (HEADER.FIELDS), drained from memory in pieces. */
 #define FETCH_INLINE_MAX (64 * 1024)
 /* Message records read from the store per transaction. */
 #define FETCH_BATCH 256
+/* BINARY of a large encoded part: raw bytes read and decoded at a time,
+ * and at most this many decoded per loop iteration by the size pass
+ * (a few milliseconds), so the user's other sessions are served
+ * between two slices. */
+#define FETCH_DECODE_READ (64 * 1024)
+#define FETCH_DECODE_SLICE (1024 * 1024)
 
 void worker_write_flag_list(struct buf *out, const struct store_message *msg,
 			    const struct worker_selected *sel);
@@ -46,6 +55,24 @@ struct fetch_rec {
 	struct store_message msg;
 	char **keywords;
 	bool seen_set;		/* this FETCH set \Seen: send FLAGS */
+};
+
+/* BINARY[...] or BINARY.SIZE[...] of an encoded part too large to
+ * decode in memory (RFC 3516). The literal's length must be known
+ * before its first byte, so a first pass decodes it all, keeping only
+ * the count and whether the range to send holds a NUL (literal8, RFC
+ * 3516 4.3); a second pass decodes again and sends, as the output
+ * drains. Memory: one read, its decoded bytes and the decoder's state. */
+struct fetch_decode {
+	const struct imap_fetch_body *b;
+	enum mime_decoder_kind kind;
+	struct mime_decoder dec;
+	uint64_t raw_start, raw_end, raw_pos;	/* the encoded part */
+	bool sending;
+	uint64_t dpos;		/* decoded bytes produced so far */
+	bool has_nul;		/* within the range to send */
+	uint64_t send_off, send_left;	/* the decoded range to send */
+	struct buf raw, out;
 };
 
 struct fetch_seq_range {
@@ -76,6 +103,8 @@ struct fetch_cmd {
 	/* an in-memory literal being drained */
 	struct buf pending;
 	size_t pending_pos;
+	/* a large part being decoded (BINARY) */
+	struct fetch_decode *decode;
 	/* outcome */
 	bool expunged;		/* a requested message is gone */
 	bool unknown_cte;	/* BINARY of an unknown encoding */
@@ -99,8 +128,21 @@ static void fetch_batch_clear(struct fetch_cmd *c)
 	c->batch_count = c->batch_pos = 0;
 }
 
+static void fetch_decode_free(struct fetch_cmd *c)
+{
+	struct fetch_decode *d = c->decode;
+	if (d == NULL)
+		return;
+	mime_decoder_free(&d->dec);
+	buf_free(&d->raw);
+	buf_free(&d->out);
+	free(d);
+	c->decode = NULL;
+}
+
 static void fetch_msg_end(struct fetch_cmd *c)
 {
+	fetch_decode_free(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -600,6 +642,153 @@ static int fetch_write_range(struct worker_session *s, struct fetch_cmd *c,
 	return 1;
 }
 
+static void fetch_decode_start(struct fetch_cmd *c,
+			       const struct imap_fetch_body *b,
+			       enum mime_encoding enc, uint64_t off,
+			       uint64_t len)
+{
+	struct fetch_decode *d = xcalloc(1, sizeof(*d));
+	d->b = b;
+	d->kind = enc == MIME_ENC_BASE64 ? MIME_DECODER_BASE64 :
+					   MIME_DECODER_QP;
+	mime_decoder_init(&d->dec, d->kind);
+	d->raw_start = d->raw_pos = off;
+	d->raw_end = off + len;
+	buf_init(&d->raw);
+	buf_init(&d->out);
+	c->decode = d;
+}
+
+/* Decodes the next read of the part into d->out (replacing what it
+ * held); at the end of the part, what the decoder held back. Returns 1
+ * if the part is exhausted, 0 if not, -1 on a read error (c failed). */
+static int fetch_decode_read(struct fetch_cmd *c, struct fetch_decode *d)
+{
+	buf_clear(&d->out);
+	if (d->raw_pos >= d->raw_end) {
+		mime_decoder_finish(&d->dec, &d->out);
+		return 1;
+	}
+	uint64_t n = d->raw_end - d->raw_pos;
+	if (n > FETCH_DECODE_READ)
+		n = FETCH_DECODE_READ;
+	buf_clear(&d->raw);
+	if (fetch_pread(c, d->raw_pos, n, &d->raw) < 0)
+		return -1;
+	d->raw_pos += n;
+	mime_decoder_feed(&d->dec, d->raw.data, d->raw.len, &d->out);
+	return 0;
+}
+
+/* The size pass ran: the item's name and literal header, or its
+ * BINARY.SIZE; then the second pass starts from the part's start. */
+static bool fetch_decode_sized(struct worker_session *s, struct fetch_cmd *c,
+			       struct fetch_decode *d)
+{
+	struct buf *out = &s->net.out;
+	fetch_sep(s, c);
+	if (d->b->binary_size) {
+		buf_printf(out, "%s %llu", d->b->response_name,
+			   (unsigned long long)d->dpos);
+		return true;
+	}
+	uint64_t poff, plen;
+	fetch_partial(d->b, d->dpos, &poff, &plen);
+	buf_printf(out, "%s %s{%llu}\r\n", d->b->response_name,
+		   d->has_nul ? "~" : "", (unsigned long long)plen);
+	if (plen == 0)
+		return true;
+	d->raw_pos = d->raw_start;
+	d->send_off = poff;
+	d->send_left = plen;
+	d->dpos = 0;
+	d->sending = true;
+	mime_decoder_free(&d->dec);
+	mime_decoder_init(&d->dec, d->kind);
+	return false;
+}
+
+/* Does the next part of the decoding work. Returns 1 when the item is
+ * complete, 0 to be called again (it yielded, or the output must
+ * drain), -1 on an error before the item was started (c failed). */
+static int fetch_decode_step(struct worker_session *s, struct fetch_cmd *c)
+{
+	struct fetch_decode *d = c->decode;
+	const struct imap_fetch_body *b = d->b;
+	if (!d->sending) {
+		/* A partial BINARY needs the size only to clip its range:
+		 * once the decoded bytes reach its end, the rest is not
+		 * looked at. */
+		uint64_t want_end = UINT64_MAX;
+		if (b->partial && !b->binary_size &&
+		    b->partial_octets <= UINT64_MAX - b->partial_origin)
+			want_end = b->partial_origin + b->partial_octets;
+		uint64_t budget = FETCH_DECODE_SLICE;
+		for (;;) {
+			int r = fetch_decode_read(c, d);
+			if (r < 0)
+				return -1;
+			/* NUL within the range to send? */
+			uint64_t lo = b->partial ? b->partial_origin : 0;
+			uint64_t at = d->dpos, n = d->out.len;
+			if (!d->has_nul && !b->binary_size && at + n > lo &&
+			    at < want_end) {
+				uint64_t from = lo > at ? lo - at : 0;
+				uint64_t to = want_end - at < n ? want_end - at : n;
+				d->has_nul = fetch_has_nul(d->out.data + from,
+							   (size_t)(to - from));
+			}
+			d->dpos += n;
+			if (r == 1 || d->dpos >= want_end)
+				break;
+			if (budget <= FETCH_DECODE_READ) {
+				worker_session_yield(s);
+				return 0;
+			}
+			budget -= FETCH_DECODE_READ;
+		}
+		if (fetch_decode_sized(s, c, d))
+			return 1;
+	}
+	/* Skipping to a partial's origin costs decoding without output:
+	 * that work goes in slices too. */
+	uint64_t budget = FETCH_DECODE_SLICE;
+	while (d->send_left > 0) {
+		if (!worker_session_can_write(s))
+			return 0;
+		if (budget < FETCH_DECODE_READ) {
+			worker_session_yield(s);
+			return 0;
+		}
+		int r = fetch_decode_read(c, d);
+		uint64_t at = d->dpos, n = d->out.len;
+		d->dpos += n;
+		if (r == 0 && at + n <= d->send_off) {
+			budget -= FETCH_DECODE_READ;
+			continue;
+		}
+		if (r >= 0 && at + n > d->send_off) {
+			uint64_t from = d->send_off > at ? d->send_off - at : 0;
+			uint64_t take = n - from < d->send_left ? n - from :
+								  d->send_left;
+			buf_append(&s->net.out, d->out.data + from, (size_t)take);
+			d->send_off += take;
+			d->send_left -= take;
+		}
+		if (r < 0 || (r == 1 && d->send_left > 0)) {
+			/* The literal was announced: it cannot be cut short,
+			 * so the connection cannot go on (the blob is
+			 * immutable: this is a failing disk). */
+			log_msg(LOG_LEVEL_ERROR, s->id, "FETCH: UID %u: BINARY: "
+				"%s", c->cur->msg.uid, r < 0 ? c->error :
+				"the part decoded shorter the second time");
+			s->net.failed = true;
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* One BODY[...] / BINARY[...] / RFC822* item. Returns 1 if the output
  * must drain before anything else is written, 0 if done, -1 on error
  * (c failed; the response is then cut short by the caller). */
@@ -648,6 +837,10 @@ static int fetch_write_body(struct worker_session *s, struct fetch_cmd *c,
 			 * the other items of the message still go out. */
 			c->unknown_cte = true;
 			return 0;
+		}
+		if (kind == FETCH_BINARY_DECODE && len > FETCH_INLINE_MAX) {
+			fetch_decode_start(c, b, part->enc, off, len);
+			return 1;
 		}
 		if (kind == FETCH_BINARY_DECODE) {
 			struct buf raw, dec;
@@ -818,6 +1011,18 @@ static bool fetch_run(struct worker_session *s, void *state)
 {
 	struct fetch_cmd *c = state;
 	for (;;) {
+		if (c->decode != NULL) {
+			int r = fetch_decode_step(s, c);
+			if (r == 0)
+				return false;
+			fetch_decode_free(c);
+			if (r < 0) {
+				buf_append_str(&s->net.out, ")\r\n");
+				fetch_msg_end(c);
+				break;
+			}
+			continue;
+		}
 		if (c->pending.len > 0 && !fetch_drain_pending(s, c))
 			return false;
 		if (!worker_session_can_write(s))

@@ -16,6 +16,7 @@
 #include "sort-key.h"
 #include "sort-load.h"
 #include "sort-search.h"
+#include "sort-slice.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,55 @@ static void sort_write_esort(const char *tag, bool uid, unsigned ret,
 
 void cmd_sort(struct worker_session *s, const struct imap_command *cmd);
 
+/* Messages a slice of the sort moves, about as long as a slice of key
+ * loading. */
+#define SORT_WORK_SLICE 50000
+
+struct sort_ctx {
+	struct sort_criteria crit;
+	bool esort, uid;
+	unsigned ret;
+	char *tag;
+	struct sort_slicer slicer;
+	bool sorting;
+};
+
+static void sort_ctx_free(void *ctx)
+{
+	struct sort_ctx *c = ctx;
+	if (c->sorting)
+		sort_slicer_free(&c->slicer);
+	free(c->tag);
+	free(c);
+}
+
+/* The keys are loaded: sort them, a slice at a time. */
+static bool sort_work(void *ctx, struct sort_msg *msgs, size_t n)
+{
+	struct sort_ctx *c = ctx;
+	if (!c->sorting) {
+		sort_slicer_init(&c->slicer, &c->crit, msgs, n);
+		c->sorting = true;
+	}
+	return sort_slicer_step(&c->slicer, SORT_WORK_SLICE) == 1;
+}
+
+/* The keys are sorted: answer. */
+static void sort_done(struct worker_session *s, void *ctx,
+		      struct sort_msg *msgs, size_t n)
+{
+	struct sort_ctx *c = ctx;
+	struct buf *out = &s->net.out;
+	if (c->esort) {
+		sort_write_esort(c->tag, c->uid, c->ret, msgs, n, out);
+		return;
+	}
+	buf_append_str(out, "* SORT");
+	for (size_t k = 0; k < n; k++)
+		buf_printf(out, " %u", sort_number(c->uid, &msgs[k]));
+	buf_append_str(out, "\r\n");
+}
+
 void cmd_sort(struct worker_session *s, const struct imap_command *cmd)
 {
 	const char *what = s->cmd_uid ? "UID SORT" : "SORT";
@@ -129,24 +179,12 @@ void cmd_sort(struct worker_session *s, const struct imap_command *cmd)
 		worker_session_bad(s, cmd->tag, "%s: %s", what, err);
 		return;
 	}
-	struct sort_msg *msgs;
-	size_t n;
-	if (sort_search_run(s, cmd, i + 1, what, crit.need, &msgs, &n) < 0)
-		return;
-	sort_msgs(&crit, msgs, n);
-	struct buf out;
-	buf_init(&out);
-	if (esort) {
-		sort_write_esort(cmd->tag, s->cmd_uid, ret, msgs, n, &out);
-	} else {
-		buf_append_str(&out, "* SORT");
-		for (size_t k = 0; k < n; k++)
-			buf_printf(&out, " %u", sort_number(s->cmd_uid,
-							    &msgs[k]));
-		buf_append_str(&out, "\r\n");
-	}
-	buf_printf(&out, "%s OK %s completed\r\n", cmd->tag, what);
-	net_conn_write(&s->net, out.data, out.len);
-	buf_free(&out);
-	sort_load_free(msgs, n);
+	struct sort_ctx *c = xcalloc(1, sizeof(*c));
+	c->crit = crit;
+	c->esort = esort;
+	c->ret = ret;
+	c->uid = s->cmd_uid;
+	c->tag = xstrdup(cmd->tag);
+	sort_search_start(s, cmd, i + 1, what, crit.need, sort_work,
+			  sort_done, c, sort_ctx_free);
 }

@@ -49,18 +49,39 @@ struct store_uidrange *worker_set_to_ranges(const struct worker_session *s,
 	return r;
 }
 
-struct store_write_ctx {
+/* Untagged FETCH responses read from the store per transaction. */
+#define STORE_REPORT_BATCH 512
+
+/* A STORE without .SILENT reports the flags of every message of its set
+ * (RFC 9051 6.4.6): for a large set that is megabytes, written a batch
+ * at a time while the client reads, the command suspended in between
+ * (the flag change itself is one transaction, done before). */
+struct store_report {
+	char *tag;
+	bool uid;
+	struct store_uidrange *ranges;	/* what is left to report */
+	size_t nranges, range;
+	struct store_flags_result res;	/* for the MODIFIED code */
+};
+
+struct store_batch_ctx {
 	struct worker_session *s;
+	size_t count;
+	uint32_t last_uid;
 };
 
 static int store_write_one(void *ctx, const struct store_message *msg)
 {
-	struct store_write_ctx *c = ctx;
+	struct store_batch_ctx *c = ctx;
+	/* A message expunged by another session since the change has no
+	 * record and is skipped; one this client does not know yet is not
+	 * numbered (worker_write_flags). */
 	worker_write_flags(&c->s->net.out, msg, c->s->selected);
-	return 0;
+	c->last_uid = msg->uid;
+	return ++c->count == STORE_REPORT_BATCH;
 }
 
-static void store_write_modified(struct worker_session *s,
+static void store_write_modified(struct worker_session *s, bool uid,
 				 const struct store_flags_result *res,
 				 struct buf *out)
 {
@@ -68,7 +89,7 @@ static void store_write_modified(struct worker_session *s,
 	struct imap_seqset set;
 	imap_seqset_init(&set);
 	for (size_t i = 0; i < res->nmodified; i++) {
-		uint32_t n = s->cmd_uid ? res->modified[i] :
+		uint32_t n = uid ? res->modified[i] :
 			     mailbox_view_seq(s->selected->view,
 					      res->modified[i]);
 		if (n != 0)
@@ -76,6 +97,64 @@ static void store_write_modified(struct worker_session *s,
 	}
 	imap_seqset_format(&set, out);
 	imap_seqset_free(&set);
+}
+
+static void store_report_free(void *state)
+{
+	struct store_report *c = state;
+	store_flags_result_free(&c->res);
+	free(c->ranges);
+	free(c->tag);
+	free(c);
+}
+
+static void store_report_finish(struct worker_session *s,
+				struct store_report *c)
+{
+	/* what other sessions changed meanwhile, before the tagged reply */
+	worker_sync_flush(s, c->uid);
+	if (c->res.nmodified > 0) {
+		struct buf mod;
+		buf_init(&mod);
+		store_write_modified(s, c->uid, &c->res, &mod);
+		net_conn_printf(&s->net, "%s OK [MODIFIED %s] Conditional STORE "
+				"failed for some messages\r\n", c->tag,
+				buf_cstr(&mod));
+		buf_free(&mod);
+	} else {
+		net_conn_printf(&s->net, "%s OK STORE completed\r\n", c->tag);
+	}
+}
+
+/* Reports the next batches while the output has room; true when done. */
+static bool store_report_run(struct worker_session *s, void *state)
+{
+	struct store_report *c = state;
+	struct worker_selected *sel = s->selected;
+	while (c->range < c->nranges) {
+		if (!worker_session_can_write(s))
+			return false;
+		struct store_uidset set = { c->ranges + c->range,
+					    c->nranges - c->range };
+		struct store_batch_ctx b = { s, 0, 0 };
+		const char *err;
+		if (store_message_iter(worker.store, sel->mailbox_id, &set,
+				       store_write_one, &b, &err) < 0) {
+			/* the flags were changed; only the report failed */
+			worker_session_store_error(s, c->tag, err);
+			return true;
+		}
+		if (b.count < STORE_REPORT_BATCH || b.last_uid == UINT32_MAX)
+			break;
+		/* go on after the last UID reported */
+		uint32_t next = b.last_uid + 1;
+		while (c->range < c->nranges && c->ranges[c->range].last < next)
+			c->range++;
+		if (c->range < c->nranges && c->ranges[c->range].first < next)
+			c->ranges[c->range].first = next;
+	}
+	store_report_finish(s, c);
+	return true;
 }
 
 void cmd_store(struct worker_session *s, const struct imap_command *cmd)
@@ -157,31 +236,25 @@ void cmd_store(struct worker_session *s, const struct imap_command *cmd)
 	/* Updates first (a new FLAGS list before FETCHes that use it);
 	 * EXPUNGE only for UID STORE (RFC 9051 7.5.1). */
 	worker_sync_flush(s, s->cmd_uid);
-	if (!st.silent && uidset.count > 0) {
-		/* RFC 9051 6.4.6: the flags of every message of the set,
-		 * UID included (required for UID STORE) */
-		struct store_write_ctx c = { s };
-		if (store_message_iter(worker.store, sel->mailbox_id, &uidset,
-				       store_write_one, &c, &err) < 0) {
-			worker_session_store_error(s, cmd->tag, err);
-			store_flags_result_free(&res);
-			free(ranges);
-			goto out;
-		}
-	}
-	if (res.nmodified > 0) {
-		struct buf mod;
-		buf_init(&mod);
-		store_write_modified(s, &res, &mod);
-		net_conn_printf(&s->net, "%s OK [MODIFIED %s] Conditional STORE "
-				"failed for some messages\r\n", cmd->tag,
-				buf_cstr(&mod));
-		buf_free(&mod);
+	struct store_report *c = xcalloc(1, sizeof(*c));
+	c->tag = xstrdup(cmd->tag);
+	c->uid = s->cmd_uid;
+	c->res = res;
+	if (!st.silent) {
+		c->ranges = ranges;
+		c->nranges = uidset.count;
 	} else {
-		net_conn_printf(&s->net, "%s OK STORE completed\r\n", cmd->tag);
+		free(ranges);
 	}
-	store_flags_result_free(&res);
-	free(ranges);
+	/* the changes were told to the other sessions already */
+	free(c->res.changed);
+	c->res.changed = NULL;
+	c->res.nchanged = 0;
+	if (store_report_run(s, c))
+		store_report_free(c);
+	else
+		worker_session_suspend(s, store_report_run, store_report_free,
+				       c);
 out:
 	imap_store_args_free(&st);
 	imap_seqset_free(&set);

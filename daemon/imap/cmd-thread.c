@@ -13,9 +13,28 @@
 #include "sort-search.h"
 #include "thread-algo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void cmd_thread(struct worker_session *s, const struct imap_command *cmd);
+
+struct thread_ctx {
+	enum thread_algorithm alg;
+	bool uid;
+};
+
+/* The keys are loaded: thread, answer. */
+static void thread_done(struct worker_session *s, void *ctx,
+			struct sort_msg *msgs, size_t n)
+{
+	struct thread_ctx *c = ctx;
+	struct buf *out = &s->net.out;
+	buf_append_str(out, "* THREAD");
+	if (n > 0)
+		buf_append_byte(out, ' ');
+	thread_build(c->alg, msgs, n, c->uid, out);
+	buf_append_str(out, "\r\n");
+}
 
 void cmd_thread(struct worker_session *s, const struct imap_command *cmd)
 {
@@ -31,19 +50,8 @@ void cmd_thread(struct worker_session *s, const struct imap_command *cmd)
 	unsigned need = SORT_NEED_CACHE;
 	if (alg == THREAD_REFERENCES)
 		need |= SORT_NEED_THREAD;
-	struct sort_msg *msgs;
-	size_t n;
-	if (sort_search_run(s, cmd, 1, what, need, &msgs, &n) < 0)
-		return;
-	struct buf out;
-	buf_init(&out);
-	buf_append_str(&out, "* THREAD");
-	if (n > 0)
-		buf_append_byte(&out, ' ');
-	thread_build(alg, msgs, n, s->cmd_uid, &out);
-	buf_append_str(&out, "\r\n");
-	buf_printf(&out, "%s OK %s completed\r\n", cmd->tag, what);
-	net_conn_write(&s->net, out.data, out.len);
-	buf_free(&out);
-	sort_load_free(msgs, n);
+	struct thread_ctx *c = xcalloc(1, sizeof(*c));
+	c->alg = alg;
+	c->uid = s->cmd_uid;
+	sort_search_start(s, cmd, 1, what, need, NULL, thread_done, c, free);
 }

@@ -9,12 +9,29 @@
 #include "sort-key.h"
 #include "worker.h"
 
+/* Messages whose keys are loaded per slice: a few milliseconds of
+ * work, after which the other sessions of the user get their turn. */
+#define SORT_LOAD_SLICE 1000
+
+/* What SORT or THREAD does with the loaded keys (in UID order, all
+ * numbered in the session's view): writes its untagged response. */
+typedef void sort_job_done_fn(struct worker_session *s, void *ctx,
+			      struct sort_msg *msgs, size_t n);
+typedef void sort_job_free_fn(void *ctx);
+/* Long work on the loaded keys (SORT's sort), done in slices: called
+ * again on the next loop iteration until it returns true. */
+typedef bool sort_job_work_fn(void *ctx, struct sort_msg *msgs, size_t n);
+
 /* Runs the search given by cmd->args[first..] (charset, then keys) in
- * the selected mailbox and loads the matches' keys (need: SORT_NEED_*),
- * in UID order. 0 with *msgs_r / *count_r (sort_load_free), or -1 after
- * answering the client (BAD, NO [BADCHARSET], NO). */
-int sort_search_run(struct worker_session *s, const struct imap_command *cmd,
-		    size_t first, const char *what, unsigned need,
-		    struct sort_msg **msgs_r, size_t *count_r);
+ * the selected mailbox, then loads the matches' keys (need: SORT_NEED_*)
+ * SORT_LOAD_SLICE at a time, the command suspended between slices
+ * (worker_session_suspend_yield); then work() (may be NULL) until it is
+ * finished, done() and the tagged OK. Errors are answered here (BAD, NO
+ * [BADCHARSET], NO). ctx is freed with ctx_free in every case. */
+void sort_search_start(struct worker_session *s,
+		       const struct imap_command *cmd, size_t first,
+		       const char *what, unsigned need,
+		       sort_job_work_fn *work, sort_job_done_fn *done,
+		       void *ctx, sort_job_free_fn *ctx_free);
 
 #endif

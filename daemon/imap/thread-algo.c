@@ -459,7 +459,20 @@ static void refs_subjects(struct tctx *t)
 		    (t->msgs[t->n[old].msg].reply_fwd && !m->reply_fwd))
 			sval[s] = tops[i];
 	}
-	/* (5C) merge the threads of each subject into the table's */
+	/* (5C) merge the threads of each subject into the table's. The
+	 * top level is taken apart into tops[] and put back at the end:
+	 * unlinking each merged thread from the root's singly linked list
+	 * (and finding where a new dummy goes) would walk that list once
+	 * per merge, quadratic in the number of threads. at[] is the
+	 * top-level node at each position; NONE for one merged away. */
+	uint32_t *at = xmalloc(ntop * sizeof(*at));
+	uint32_t *pos = xmalloc(t->count * sizeof(*pos));
+	for (size_t i = 0; i < ntop; i++) {
+		at[i] = tops[i];
+		pos[tops[i]] = (uint32_t)i;
+		t->n[tops[i]].parent = t->n[tops[i]].next = NONE;
+	}
+	t->n[0].first = t->n[0].last = NONE;
 	for (size_t i = 0; i < ntop; i++) {
 		uint32_t cur = tops[i];
 		const struct sort_msg *m = node_key(t, cur);
@@ -471,9 +484,14 @@ static void refs_subjects(struct tctx *t)
 		uint32_t tab = sval[s];
 		if (tab == cur)
 			continue;
+		/* cur leaves the top level (or, the table's node having
+		 * moved under a new dummy, where it is now) */
+		if (t->n[cur].parent == NONE)
+			at[i] = NONE;
+		else
+			unlink_child(t, cur);
 		if (is_dummy(t, cur) && is_dummy(t, tab)) {
 			/* both dummies: the children join the table's */
-			unlink_child(t, cur);
 			uint32_t g;
 			while ((g = t->n[cur].first) != NONE) {
 				unlink_child(t, g);
@@ -483,31 +501,23 @@ static void refs_subjects(struct tctx *t)
 			   (m->reply_fwd &&
 			    !t->msgs[t->n[tab].msg].reply_fwd)) {
 			/* a sibling of the table's children */
-			unlink_child(t, cur);
 			link_child(t, tab, cur);
 		} else {
-			/* a new dummy holds both, where the table's was */
+			/* a new dummy holds both, where the table's was
+			 * (tab is a message, so a top-level node of its
+			 * own: pos[] knows it) */
 			uint32_t d = node_new(t, NONE);
-			struct tnode *tn = &t->n[tab], *dn = &t->n[d];
-			dn->parent = 0;
-			dn->next = tn->next;
-			if (t->n[0].last == tab)
-				t->n[0].last = d;
-			uint32_t prev = NONE;
-			for (uint32_t c = t->n[0].first; c != tab;
-			     c = t->n[c].next)
-				prev = c;
-			if (prev == NONE)
-				t->n[0].first = d;
-			else
-				t->n[prev].next = d;
-			tn->parent = tn->next = NONE;
+			at[pos[tab]] = d;
 			link_child(t, d, tab);
-			unlink_child(t, cur);
 			link_child(t, d, cur);
 			sval[s] = d;
 		}
 	}
+	for (size_t i = 0; i < ntop; i++)
+		if (at[i] != NONE)
+			link_child(t, 0, at[i]);
+	free(at);
+	free(pos);
 	free(tops);
 	free(skey);
 	free(sval);

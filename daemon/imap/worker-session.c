@@ -134,8 +134,29 @@ void worker_session_suspend(struct worker_session *s,
 	s->resume_state = state;
 }
 
+static void worker_session_yield_due(void *ctx);
+
+void worker_session_yield(struct worker_session *s)
+{
+	/* A zero-delay timer runs after the I/O events the loop already
+	 * has, so the other sessions get their turn between two slices. */
+	if (s->yield_timer == NULL)
+		s->yield_timer = event_timer_add(worker.loop, 0,
+						 worker_session_yield_due, s);
+}
+
+void worker_session_suspend_yield(struct worker_session *s,
+				  worker_cmd_resume_fn *resume,
+				  worker_cmd_free_fn *free_fn, void *state)
+{
+	worker_session_suspend(s, resume, free_fn, state);
+	worker_session_yield(s);
+}
+
 static void worker_session_drop_resume(struct worker_session *s)
 {
+	event_timer_cancel(worker.loop, s->yield_timer);
+	s->yield_timer = NULL;
 	if (s->resume_free != NULL)
 		s->resume_free(s->resume_state);
 	s->resume = NULL;
@@ -465,6 +486,19 @@ static void worker_session_run_resume(struct worker_session *s)
 	}
 }
 
+/* The next slice of a command that yielded, then whatever the client
+ * pipelined behind it if it finished. */
+static void worker_session_yield_due(void *ctx)
+{
+	struct worker_session *s = ctx;
+	s->yield_timer = NULL;
+	if (s->closing)
+		return;
+	worker_session_run_resume(s);
+	worker_session_process(s);
+	worker_session_update_io(s);
+}
+
 static void worker_session_update_io(struct worker_session *s)
 {
 	bool flushed = worker_session_flush(s);
@@ -485,8 +519,10 @@ static void worker_session_update_io(struct worker_session *s)
 		       s->resume == NULL;
 	/* A suspended command resumes on the writable event, so it is
 	 * wanted even when this flush emptied the buffer (level-triggered:
-	 * it fires at once and the command continues). */
-	bool want_out = !flushed || (s->resume != NULL && !s->closing);
+	 * it fires at once and the command continues). One that yielded
+	 * runs from its timer instead. */
+	bool want_out = !flushed || (s->resume != NULL &&
+				     s->yield_timer == NULL && !s->closing);
 	event_mod_fd(worker.loop, s->net.fd,
 		     (reading ? EPOLLIN : 0) | (want_out ? EPOLLOUT : 0));
 }

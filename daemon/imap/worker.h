@@ -94,6 +94,8 @@ struct worker_session {
 	worker_cmd_resume_fn *resume;
 	worker_cmd_free_fn *resume_free;
 	void *resume_state;
+	/* it asked to run again on the next loop iteration */
+	struct event_timer *yield_timer;
 	/* IDLE (RFC 2177): tag of the running IDLE command, or NULL */
 	char *idle_tag;
 	/* the command being run, for handlers that need it */
@@ -144,6 +146,16 @@ bool worker_session_can_write(const struct worker_session *s);
 void worker_session_suspend(struct worker_session *s,
 			    worker_cmd_resume_fn *resume,
 			    worker_cmd_free_fn *free_fn, void *state);
+/* For a command with long work of its own (SORT's key loading, the size
+ * pass of a decoded BINARY): resume runs again on the next loop
+ * iteration, after the other sessions' events, whether or not the
+ * output drained, so the work goes in slices and no session waits for
+ * all of it. A resume function that wants another turn calls
+ * worker_session_yield() before it returns false. */
+void worker_session_suspend_yield(struct worker_session *s,
+				  worker_cmd_resume_fn *resume,
+				  worker_cmd_free_fn *free_fn, void *state);
+void worker_session_yield(struct worker_session *s);
 /* Re-arms I/O interest after a change made outside the session's own
  * callbacks (notifications to an IDLE session). */
 void worker_session_kick_io(struct worker_session *s);

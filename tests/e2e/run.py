@@ -731,6 +731,16 @@ TESTS.extend(TLS_FETCH_TESTS)
 from test_mailbox_rfc import RFC_TESTS  # noqa: E402
 TESTS.extend(RFC_TESTS)
 
+# Issue 4: BINARY of large base64 and quoted-printable parts decoded as
+# the output drains (test_binary_stream.py, its own server).
+from test_binary_stream import BINARY_STREAM_TESTS  # noqa: E402
+TESTS.extend(BINARY_STREAM_TESTS)
+
+# Issue 4: STORE, SORT and THREAD over 20k messages while another session
+# of the user stays responsive (test_big_mailbox.py, its own server).
+from test_big_mailbox import BIG_MAILBOX_TESTS  # noqa: E402
+TESTS.extend(BIG_MAILBOX_TESTS)
+
 
 def main():
     ap = argparse.ArgumentParser()
