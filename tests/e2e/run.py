@@ -18,12 +18,9 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from postern_env import PosternEnv, USERS, LOGIN_USER, proc_status  # noqa
+from checks import Skip, eq, ok  # noqa: F401,E402
 
 TESTS = []
-
-
-class Skip(Exception):
-    pass
 
 
 def test(shared=True):
@@ -93,16 +90,6 @@ def login(env, user="alice"):
     c = imaplib.IMAP4("127.0.0.1", env.port)
     c.login(user, USERS[user][2])
     return c
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def wait_for(pred, timeout=5, what="condition"):
@@ -672,12 +659,12 @@ def sigterm_leaves_no_process(build):
 # ---------------------------------------------------------------- TLS
 # Issue 5: the tests live in test_tls.py (each server there has its own
 # certificate); they run after the tests above.
-from test_tls import TLS_TESTS, Skip as TlsSkip  # noqa: E402
+from test_tls import TLS_TESTS  # noqa: E402
 TESTS.extend(TLS_TESTS)
 
 # ---------------------------------------------------------------- import
 # Issue 3 item 6: posternctl import/export, in test_import.py (each test
-# has its own store; its Skip is a TlsSkip, so it is counted as skipped).
+# has its own store).
 from test_import import IMPORT_TESTS  # noqa: E402
 TESTS.extend(IMPORT_TESTS)
 
@@ -700,7 +687,7 @@ TESTS.extend(FETCH_TESTS)
 # ---------------------------------------------------------------- SEARCH
 # Issue 4: SEARCH and UID SEARCH, ESEARCH, SEARCHRES, CHARSET; the tests
 # live in test_search.py (their own server, with a corpus imported before
-# the first login; their Skip is a TlsSkip).
+# the first login).
 from test_search import SEARCH_TESTS  # noqa: E402
 TESTS.extend(SEARCH_TESTS)
 
@@ -711,7 +698,7 @@ TESTS.extend(MBSYNC_TESTS)
 # ------------------------------------------------------- SORT and THREAD
 # Issue 6: SORT, UID SORT, ESORT, SORT=DISPLAY, THREAD (both algorithms),
 # posternctl reindex and index-status; the tests live in
-# test_sort_thread.py (their own servers; their Skip is a TlsSkip).
+# test_sort_thread.py (their own servers).
 from test_sort_thread import SORT_THREAD_TESTS  # noqa: E402
 TESTS.extend(SORT_THREAD_TESTS)
 
@@ -763,7 +750,7 @@ def main():
                 fn(env if shared else build)
                 passed += 1
                 print(f"PASS {fn.__name__} ({time.time() - t0:.2f}s)")
-            except (Skip, TlsSkip) as e:
+            except Skip as e:
                 skipped += 1
                 print(f"SKIP {fn.__name__}: {e}")
             except Exception:

@@ -15,23 +15,12 @@ import time
 
 from postern_env import PosternEnv, proc_status
 from test_fetch import Raw, big_message, worker_pid
-# run.py counts test_tls's Skip as a skip
-from test_tls import Skip  # noqa: F401
+from checks import Skip, eq, ok  # noqa: F401
 
 APPEND_STREAM_TESTS = []
 
 APPEND_LIMIT = 67108864		# WORKER_APPEND_LIMIT
 STREAM_OVER = 256 * 1024	# WORKER_STREAM_LITERAL: streamed above this
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 _shared = {}

@@ -18,7 +18,7 @@ import time
 
 from postern_env import PosternEnv, proc_status
 from test_fetch import Raw, eq, ok, worker_pid
-from test_tls import Skip  # noqa: F401 (run.py counts it as skipped)
+from checks import Skip  # noqa: F401 (run.py counts it as skipped)
 
 BIG_MAILBOX_TESTS = []
 E2E_MESSAGES = 20000

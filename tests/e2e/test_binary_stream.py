@@ -14,7 +14,7 @@ import time
 
 from postern_env import PosternEnv, proc_status
 from test_fetch import Raw, eq, ok, worker_pid
-from test_tls import Skip  # noqa: F401 (run.py counts it as skipped)
+from checks import Skip  # noqa: F401 (run.py counts it as skipped)
 
 BINARY_STREAM_TESTS = []
 

@@ -19,20 +19,9 @@ import subprocess
 import time
 
 from postern_env import PosternEnv, USERS, proc_status
-# run.py counts test_tls's Skip as a skip
-from test_tls import Skip  # noqa: F401
+from checks import Skip, eq, ok  # noqa: F401
 
 FETCH_TESTS = []
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 # ------------------------------------------------------------ messages

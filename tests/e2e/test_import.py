@@ -25,28 +25,14 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from postern_env import PosternEnv, USERS  # noqa: E402
-from test_tls import Skip as _TlsSkip  # noqa: E402
+from checks import Skip, eq, ok  # noqa: F401,E402
 
 IMPORT_TESTS = []
-
-
-class Skip(_TlsSkip):
-    """run.py counts a test that raises this as skipped."""
 
 
 def import_test(fn):
     IMPORT_TESTS.append((fn, False))    # gets the build directory
     return fn
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 ALICE_UID, ALICE_GID = USERS["alice"][0], USERS["alice"][1]
@@ -467,7 +453,7 @@ def main():
             fn(build)
             passed += 1
             print(f"PASS {fn.__name__} ({time.time() - t0:.2f}s)")
-        except _TlsSkip as e:
+        except Skip as e:
             skipped += 1
             print(f"SKIP {fn.__name__}: {e}")
         except Exception:

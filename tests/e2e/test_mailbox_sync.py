@@ -15,6 +15,7 @@ import socket
 import time
 
 from postern_env import USERS
+from checks import eq, ok  # noqa: F401,E402
 
 SYNC_TESTS = []
 
@@ -22,16 +23,6 @@ SYNC_TESTS = []
 def sync_test(fn):
     SYNC_TESTS.append((fn, True))
     return fn
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 MSG = (b"From: a@example.org\r\nTo: b@example.org\r\n"

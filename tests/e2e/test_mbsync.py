@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 
 from postern_env import USERS
-from test_tls import TlsEnv, Skip, client_ctx
+from checks import Skip, ok  # noqa: F401,E402
+from test_tls import TlsEnv, client_ctx
 
 MBSYNC_TESTS = []
 
@@ -19,11 +20,6 @@ MBSYNC_TESTS = []
 def mbsync_test(fn):
     MBSYNC_TESTS.append((fn, False))
     return fn
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def make_message(i):

@@ -14,7 +14,7 @@ import subprocess
 
 from postern_env import PosternEnv, USERS
 from test_search import Conn, eq, ok, utc
-from test_tls import Skip  # noqa: F401 (run.py counts it as skipped)
+from checks import Skip  # noqa: F401 (run.py counts it as skipped)
 
 SORT_THREAD_TESTS = []
 USER = "alice"

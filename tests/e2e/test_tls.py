@@ -24,12 +24,9 @@ import time
 import traceback
 
 from postern_env import PosternEnv, USERS, free_port
+from checks import Skip, eq, ok  # noqa: F401,E402
 
 TLS_TESTS = []
-
-
-class Skip(Exception):
-    pass
 
 
 def tls_test(shared=True):
@@ -44,16 +41,6 @@ def tls_test(shared=True):
             TLS_TESTS.append((fn, False))
         return fn
     return deco
-
-
-def eq(a, b, what=""):
-    if a != b:
-        raise AssertionError(f"{what}: expected {b!r}, got {a!r}")
-
-
-def ok(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def make_cert(directory, name="server", key_type="ecdsa"):
