@@ -316,6 +316,9 @@ static int fetch_load_batch(struct worker_session *s, struct fetch_cmd *c)
 	return 0;
 }
 
+static int fetch_pread(struct fetch_cmd *c, uint64_t off, uint64_t len,
+		       struct buf *out);
+
 /* The cache record of the current message, rebuilt from the message if
  * it is missing or does not decode. Returns 0 or -1 (c failed). */
 static int fetch_cache_rebuild(struct worker_session *s, struct fetch_cmd *c)
@@ -323,8 +326,9 @@ static int fetch_cache_rebuild(struct worker_session *s, struct fetch_cmd *c)
 	struct buf msg;
 	const char *err;
 	buf_init(&msg);
-	if (store_message_read(worker.store, c->cur->msg.blob_id, &msg, &err) < 0) {
-		fetch_fail(c, err);
+	/* From the open file (fetch_msg_begin opened it): the blob's name
+	 * may be gone already if another session expunged the message. */
+	if (fetch_pread(c, 0, c->cur->msg.size, &msg) < 0) {
 		buf_free(&msg);
 		return -1;
 	}
@@ -333,7 +337,8 @@ static int fetch_cache_rebuild(struct worker_session *s, struct fetch_cmd *c)
 	buf_free(&msg);
 	c->cache_loaded = c->cache_rebuilt = true;
 	if (store_cache_put(worker.store, c->cur->msg.blob_id, c->cache.data,
-			    c->cache.len, &err) < 0)
+			    c->cache.len, &err) < 0 &&
+	    store_last_error(worker.store) != STORE_ERR_NOTFOUND)
 		log_msg(LOG_LEVEL_ERROR, s->id, "FETCH: storing a rebuilt cache: %s",
 			err);
 	return 0;
@@ -938,7 +943,59 @@ static int fetch_write_body(struct worker_session *s, struct fetch_cmd *c,
 	return r;
 }
 
-/* Starts the response of the next message of the batch. */
+static int fetch_record_exists_cb(void *ctx, const struct store_message *msg)
+{
+	(void)msg;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* Opens the current message's blob for the items that read it or its
+ * cache. The batch's records were read earlier, and the FETCH may have
+ * been suspended since: a message another session expunged meanwhile
+ * has lost its blob and cache. Opening before a byte of the response is
+ * written tells that case apart (1: skip the message, as if its record
+ * had been missing from the batch), and an open file keeps its bytes
+ * whatever happens next. 0 when open, -1 on an error (c failed). */
+static int fetch_open_or_gone(struct worker_session *s, struct fetch_cmd *c)
+{
+	const char *err;
+	if (store_message_open(worker.store, c->cur->msg.blob_id, &c->fd,
+			       &err) == 0)
+		return 0;
+	c->fd = -1;
+	if (store_last_error(worker.store) != STORE_ERR_CORRUPT) {
+		fetch_fail(c, err);
+		return -1;
+	}
+	char *saved = xstrdup(err);
+	bool exists = false;
+	struct store_uidrange one = { c->cur->msg.uid, c->cur->msg.uid };
+	struct store_uidset set = { &one, 1 };
+	const char *err2;
+	int r = store_message_iter(worker.store, s->selected->mailbox_id, &set,
+				   fetch_record_exists_cb, &exists, &err2);
+	if (r < 0 || exists) {
+		/* a record without its blob: that is damage, not a race */
+		fetch_fail(c, r < 0 ? err2 : saved);
+		free(saved);
+		return -1;
+	}
+	free(saved);
+	return 1;
+}
+
+static bool fetch_reads_message(const struct fetch_cmd *c)
+{
+	return c->args.body_count > 0 ||
+	       (c->args.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+				 IMAP_FETCH_BODYSTRUCTURE |
+				 IMAP_FETCH_PREVIEW));
+}
+
+/* Starts the response of the next message of the batch: 0, 1 if the
+ * message was expunged meanwhile (nothing written; skip it), -1 on an
+ * error (c failed). */
 static int fetch_msg_begin(struct worker_session *s, struct fetch_cmd *c)
 {
 	c->cur = &c->batch[c->batch_pos++];
@@ -946,6 +1003,14 @@ static int fetch_msg_begin(struct worker_session *s, struct fetch_cmd *c)
 	c->in_msg = true;
 	c->body_idx = 0;
 	c->first_item = true;
+	if (fetch_reads_message(c)) {
+		int r = fetch_open_or_gone(s, c);
+		if (r != 0) {
+			if (r > 0)
+				c->expunged = true;
+			return r < 0 ? -1 : 1;
+		}
+	}
 	size_t mark = s->net.out.len;
 	buf_printf(&s->net.out, "* %u FETCH (", c->cur_seq);
 	if (fetch_write_simple(s, c) < 0) {
@@ -1047,9 +1112,12 @@ static bool fetch_run(struct worker_session *s, void *state)
 				break;
 			continue;
 		}
-		if (fetch_msg_begin(s, c) < 0) {
+		int begun = fetch_msg_begin(s, c);
+		if (begun != 0) {
+			/* an error, or a message expunged meanwhile: skipped */
 			fetch_msg_end(c);
-			break;
+			if (begun < 0)
+				break;
 		}
 	}
 	fetch_finish(s, c);

@@ -793,3 +793,44 @@ def store_by_one_session_told_to_other_not_self_twice(env):
     finally:
         a.close()
         b.close()
+
+
+@sync_test
+def suspended_fetch_tells_expunge_before_its_completion(env):
+    """A FETCH big enough to suspend (its client is not reading) while
+    another session expunges a message it has yet to reach: the message
+    is left out, the FETCH completes OK, and the EXPUNGE (allowed during
+    UID FETCH) is told before the tagged completion - after it no command
+    is in progress (RFC 9051 7.5.1)."""
+    a = Session(env)
+    b = Session(env)
+    try:
+        a.ok("CREATE susp")
+        body = b"x" * 200 + b"\r\n"
+        # 8 MB: more than the socket buffers and the worker's output
+        # mark hold, so the FETCH must suspend
+        big = (b"From: a@example.org\r\nSubject: big\r\n\r\n" + body * 1000)
+        for _ in range(40):
+            a.append("susp", big)
+        a.select("susp")
+        b.select("susp")
+        a.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        t = a.tag()
+        a.send(t + b" UID FETCH 1:* (BODY.PEEK[])\r\n")
+        time.sleep(0.3)     # A reads nothing: its FETCH suspends
+        b.ok("STORE 40 +FLAGS (\\Deleted)")
+        b.ok("EXPUNGE")
+        untagged, tagged = a.until(t)
+        eq(tagged.split()[1], b"OK", "the FETCH completes")
+        fetched = [u for u in untagged if b" FETCH " in u]
+        # message 40 was expunged before the FETCH reached it: it is
+        # left out (its bytes are gone), not a server error
+        eq(len(fetched), 39, "the messages that still existed")
+        untagged2, _ = a.ok("NOOP")
+        told = expunges_of(untagged) + expunges_of(untagged2)
+        eq(told, [40], "A is told of the expunge once")
+        eq(expunges_of(untagged2), [],
+           "the EXPUNGE came before the FETCH's completion, not after it")
+    finally:
+        a.close()
+        b.close()
