@@ -16,8 +16,12 @@
  *      loads a mailbox's UIDs without touching message records
  *   3  adds the search index (search-index.h): sx_post, sx_text,
  *      sx_pending, sx_blobmsg; the upgrade fills sx_blobmsg and holds
- *      every blob for indexing */
-#define STORE_SCHEMA_VERSION 3
+ *      every blob for indexing
+ *   4  the search index becomes two levels (words and separators, a
+ *      vocabulary, token streams): adds sx_vocab and sx_dirty; the
+ *      upgrade drops the trigram postings and texts and holds every
+ *      blob again */
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -31,11 +35,12 @@ struct store {
 	MDB_dbi db_meta, db_mailboxes, db_names, db_messages, db_uids,
 		db_blobrefs, db_cache, db_subs, db_keywords;
 	/* search index (search-index.h) */
-	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg;
+	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg,
+		db_sx_vocab, db_sx_dirty;
 	store_sx_extractor *sx_extractor;
 	void *sx_ctx;
 	size_t sx_merge_threshold;
-	uint8_t *sx_seen;	/* trigram scratch bitmap, lazily */
+	struct sx_vocab *sx_vocab;	/* sx_vocab mirrored, lazily */
 	size_t map_size;
 	uint64_t next_blob;	/* in memory; may run ahead of meta */
 	uint32_t tmp_seq;
@@ -219,8 +224,12 @@ bool store_sx_extract(struct store *s, const uint8_t *data, size_t len,
 		      struct buf *rec_out);
 /* After an append commit: merges if enough documents are held. */
 void store_sx_after_append(struct store *s);
-/* Schema 2 -> 3. */
+/* Schema 2 -> 3 (it leaves what 4 needs: every blob held). */
 int store_schema_upgrade_2_to_3(struct store *s, MDB_txn *txn);
+/* Schema 3 -> 4: trigram postings and texts out, every blob held. */
+int store_schema_upgrade_3_to_4(struct store *s, MDB_txn *txn);
+/* Frees the vocabulary mirror (store_close). */
+void store_sx_close(struct store *s);
 
 /* store-env.c upgrade and test hook */
 int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);

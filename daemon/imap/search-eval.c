@@ -178,6 +178,7 @@ static void compile(const struct search_scope *sc,
 		search_text_key_init(&n->text, key->type, key->header,
 				     key->str != NULL ? key->str : "",
 				     key->str != NULL ? key->str_len : 0);
+		n->text.origin = key;
 		n->cost = key->type == IMAP_SEARCH_HEADER ? COST_HEADER :
 			  key->type == IMAP_SEARCH_BODY ? COST_BODY :
 			  key->type == IMAP_SEARCH_TEXT ? COST_TEXT :

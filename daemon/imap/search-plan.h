@@ -1,19 +1,24 @@
 /* Indexed SEARCH (issue 6): the same answers as the scanning evaluator
- * (search-eval.h), from fewer messages.
+ * (search-eval.h), from fewer messages and mostly without reading any.
  *
  * The plan works on the parsed tree as it is:
- *  - each text key with a folded string of three bytes or more asks the
- *    store's index (store/search-index.h) for its candidates: the UIDs
- *    whose text in the key's namespaces has every trigram of the
- *    string, and every document still in the holding area. A shorter
- *    string, an empty one (which matches everything, or "has the field"
- *    for HEADER) and every key on the record cannot narrow: "all";
- *  - AND intersects its children's candidates, OR unites them, NOT
- *    cannot narrow (the complement of a superset is not a superset);
+ *  - each text key is compiled against the store's vocabulary
+ *    (store/search-index.h) and asks for its candidates. A needle of one
+ *    token (inside one word or one separator run) gets an EXACT set: the
+ *    messages that match, apart from the few held or dirty ones listed
+ *    for verification. A needle of several tokens gets a candidate set,
+ *    every member to verify. The empty string (which matches everything,
+ *    or "has the field" for HEADER) and every key on the record cannot
+ *    narrow: "all";
+ *  - AND intersects its children's sets, OR unites them, NOT cannot
+ *    narrow (the complement of a superset is not a superset);
  *  - the scanning evaluator then runs over the candidates only, with
- *    record keys decided from the records as always and text keys decided
- *    on the stored folded text (search_doc_match), or by the matcher for
- *    a document that has none.
+ *    record keys decided from the records as always and text keys
+ *    decided by plan_text_match: from the exact set (a binary search),
+ *    else on the stored token streams (store_search_verify), on a held
+ *    document's stored strings (search_doc_match), or by the matcher for
+ *    a document that has neither. A text key under NOT is compiled when
+ *    first asked and always verified.
  * Since the candidates are a superset of the matches and every candidate
  * is decided as the scan would decide it, the result is the scan's. */
 #ifndef POSTERN_SEARCH_PLAN_H

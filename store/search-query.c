@@ -1,0 +1,636 @@
+/* Queries on the search index: a text key compiled against the
+ * vocabulary, its candidates (exact for one token), and the decision on
+ * one document's token streams; see search-index.h. */
+#include "search-index-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/unicode-fold.h"
+
+/* Work bounds of a multi-token candidate set: a token set whose postings
+ * span more chunks than this only costs reading and is left to the
+ * verification; at most this many sets are intersected. */
+#define SX_INTERSECT_CHUNKS_MAX 8192
+#define SX_INTERSECT_SETS_MAX 8
+/* Sets of more vocabulary entries than this are not probed for their
+ * size: taken as large. */
+#define SX_PROBE_IDS_MAX 4096
+
+struct qtok {
+	const uint8_t *p;
+	size_t len;
+	uint32_t *ids;		/* ascending */
+	size_t n, cap;
+	uint8_t *bits;		/* ids as a bitmap (first, last, single) */
+	size_t chunks, docs;	/* postings estimate (multi-token) */
+};
+
+struct store_sx_query {
+	unsigned ns_mask;
+	char *header;
+	size_t header_fold_len;	/* fold(name) ": " before a HEADER value */
+	uint8_t *needle;
+	size_t len;
+	struct qtok *tok;
+	size_t ntok;
+	uint32_t vcount;	/* vocabulary entries when compiled */
+	/* one read transaction for all the verifications of a search
+	 * (a begin costs as much as deciding a document) */
+	MDB_txn *txn;
+	/* scratch of verification */
+	struct sx_tdoc tdoc;
+	uint32_t *ids;
+	size_t nids, cap;
+	struct buf text;
+};
+
+void store_search_query_free(struct store_sx_query **qp)
+{
+	struct store_sx_query *q = *qp;
+	if (q == NULL)
+		return;
+	for (size_t i = 0; i < q->ntok; i++) {
+		free(q->tok[i].ids);
+		free(q->tok[i].bits);
+	}
+	free(q->tok);
+	if (q->txn != NULL)
+		mdb_txn_abort(q->txn);
+	free(q->header);
+	free(q->needle);
+	sx_tdoc_free(&q->tdoc);
+	free(q->ids);
+	buf_free(&q->text);
+	free(q);
+	*qp = NULL;
+}
+
+static void tok_bits(struct qtok *t, uint32_t vcount)
+{
+	t->bits = xcalloc((size_t)vcount / 8 + 1, 1);
+	for (size_t i = 0; i < t->n; i++)
+		t->bits[t->ids[i] >> 3] |= (uint8_t)(1u << (t->ids[i] & 7));
+}
+
+static inline bool has_bit(const uint8_t *bits, uint32_t id)
+{
+	return (bits[id >> 3] >> (id & 7)) & 1;
+}
+
+int store_search_query(struct store *s, unsigned ns_mask, const char *header,
+		       const uint8_t *needle, size_t len,
+		       struct store_sx_query **q_r, const char **error_r)
+{
+	*q_r = NULL;
+	MDB_txn *txn;
+	if (store_read_begin(s, &txn) < 0)
+		return store_ret(s, -1, error_r);
+	int r = sx_vocab_sync(s, txn);
+	mdb_txn_abort(txn);
+	if (r < 0)
+		return store_ret(s, -1, error_r);
+	const struct sx_vocab *v = s->sx_vocab;
+	struct store_sx_query *q = xcalloc(1, sizeof(*q));
+	buf_init(&q->text);
+	q->ns_mask = ns_mask;
+	q->vcount = v->count;
+	q->needle = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(q->needle, needle, len);
+	q->len = len;
+	if (header != NULL) {
+		q->header = xstrdup(header);
+		struct buf f;
+		buf_init(&f);
+		unicode_fold_utf8((const uint8_t *)header, strlen(header), &f);
+		q->header_fold_len = f.len + 2;
+		buf_free(&f);
+	}
+	size_t cap = 0;
+	for (size_t at = 0; at < len;) {
+		size_t n = sx_token_len(q->needle + at, len - at, NULL);
+		if (q->ntok == cap) {
+			cap = cap ? cap * 2 : 4;
+			q->tok = xrealloc(q->tok, cap * sizeof(*q->tok));
+		}
+		q->tok[q->ntok++] = (struct qtok){ .p = q->needle + at,
+						   .len = n };
+		at += n;
+	}
+	for (size_t i = 0; i < q->ntok; i++) {
+		struct qtok *t = &q->tok[i];
+		if (q->ntok == 1) {
+			sx_vocab_match(v, t->p, t->len, SX_VM_SUBSTR, &t->ids,
+				       &t->n, &t->cap);
+		} else if (i == 0 || i == q->ntok - 1) {
+			sx_vocab_match(v, t->p, t->len, i == 0 ? SX_VM_SUFFIX :
+				       SX_VM_PREFIX, &t->ids, &t->n, &t->cap);
+		} else {
+			uint32_t id = sx_vocab_find(v, t->p, t->len);
+			if (id != 0) {
+				t->ids = xmalloc(sizeof(*t->ids));
+				t->ids[0] = id;
+				t->n = t->cap = 1;
+			}
+			continue;
+		}
+		tok_bits(t, q->vcount);
+	}
+	*q_r = q;
+	return 0;
+}
+
+/* ---- candidates ---- */
+
+/* A set of documents as a bitmap that grows with the ids. */
+struct docbits {
+	uint64_t *w;
+	size_t nw;
+};
+
+static void docbits_set(struct docbits *b, uint64_t id)
+{
+	size_t i = (size_t)(id >> 6);
+	if (i >= b->nw) {
+		size_t nw = b->nw ? b->nw : 1024;
+		while (nw <= i)
+			nw *= 2;
+		b->w = xrealloc(b->w, nw * sizeof(*b->w));
+		memset(b->w + b->nw, 0, (nw - b->nw) * sizeof(*b->w));
+		b->nw = nw;
+	}
+	b->w[i] |= (uint64_t)1 << (id & 63);
+}
+
+static bool docbits_has(const struct docbits *b, uint64_t id)
+{
+	size_t i = (size_t)(id >> 6);
+	return i < b->nw && ((b->w[i] >> (id & 63)) & 1);
+}
+
+static void docbits_list(const struct docbits *b, struct idlist *out)
+{
+	out->n = 0;
+	for (size_t i = 0; i < b->nw; i++) {
+		uint64_t w = b->w[i];
+		while (w != 0) {
+			if (out->n == out->cap) {
+				out->cap = out->cap ? out->cap * 2 : 1024;
+				out->v = xrealloc(out->v, out->cap *
+							  sizeof(*out->v));
+			}
+			out->v[out->n++] = (uint64_t)i * 64 +
+					   (uint64_t)__builtin_ctzll(w);
+			w &= w - 1;
+		}
+	}
+}
+
+static void docbits_free(struct docbits *b)
+{
+	free(b->w);
+	b->w = NULL;
+	b->nw = 0;
+}
+
+static bool same_list(const MDB_val *k, const uint8_t *key)
+{
+	return k->mv_size == SX_PKEY_LEN &&
+	       memcmp(k->mv_data, key, SX_PPREFIX_LEN) == 0;
+}
+
+/* Sets in b every document of the postings of (ns, each id). */
+static int post_union(struct store *s, MDB_cursor *c, unsigned ns,
+		      const uint32_t *ids, size_t nids, struct docbits *b,
+		      struct idlist *tmp, size_t *read_r)
+{
+	for (size_t i = 0; i < nids; i++) {
+		uint8_t key[SX_PKEY_LEN];
+		sx_key_post(key, ns, ids[i], 0);
+		MDB_val k = { SX_PKEY_LEN, key }, v;
+		int rc;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		     rc == 0 && same_list(&k, key);
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			tmp->n = 0;
+			if (sx_chunk_decode(v.mv_data, v.mv_size,
+					    store_get_be64((uint8_t *)k.mv_data +
+							   SX_PPREFIX_LEN),
+					    &tmp->v, &tmp->n, &tmp->cap) < 0)
+				return store_corrupt(s, "search posting");
+			for (size_t j = 0; j < tmp->n; j++)
+				docbits_set(b, tmp->v[j]);
+			*read_r += tmp->n;
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return store_mdb_fail(s, rc, "mdb_cursor_get");
+	}
+	return 0;
+}
+
+/* Documents in one chunk, from its header (delta) or its bitmap's
+ * population: no decoding. */
+static size_t chunk_docs(const uint8_t *p, size_t len)
+{
+	uint64_t n;
+	size_t k;
+	if (len < 2 || (k = sx_varint_get(p + 1, len - 1, &n)) == 0)
+		return 1;
+	if (p[0] == 0x00)
+		return (size_t)n;
+	size_t docs = 0, i = 1 + k;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		docs += (size_t)__builtin_popcountll(w);
+	}
+	for (; i < len; i++)
+		docs += (size_t)__builtin_popcount(p[i]);
+	return docs;
+}
+
+/* What reading the postings of a set costs (chunks) and how many
+ * documents it names (an upper bound for its union), for ordering the
+ * intersection most selective first. */
+static void set_cost(MDB_cursor *c, unsigned ns, struct qtok *t)
+{
+	t->chunks = 0;
+	t->docs = 0;
+	if (t->n > SX_PROBE_IDS_MAX) {
+		t->chunks = t->docs = SIZE_MAX / 2;
+		return;
+	}
+	for (size_t i = 0; i < t->n && t->chunks <= SX_INTERSECT_CHUNKS_MAX;
+	     i++) {
+		uint8_t key[SX_PKEY_LEN];
+		sx_key_post(key, ns, t->ids[i], 0);
+		MDB_val k = { SX_PKEY_LEN, key }, v;
+		int rc;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		     rc == 0 && same_list(&k, key) &&
+		     t->chunks <= SX_INTERSECT_CHUNKS_MAX;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			t->chunks++;
+			t->docs += chunk_docs(v.mv_data, v.mv_size);
+		}
+	}
+	if (t->chunks > SX_INTERSECT_CHUNKS_MAX)
+		t->docs = SIZE_MAX / 2;
+}
+
+/* The documents of one namespace whose postings have a token of every
+ * set, as far as the work bounds allow (a superset), into all. */
+static int ns_multi(struct store *s, MDB_cursor *c, struct store_sx_query *q,
+		    unsigned ns, struct docbits *all, struct idlist *tmp,
+		    size_t *read_r)
+{
+	size_t order[SX_INTERSECT_SETS_MAX], nord = 0;
+	for (size_t i = 0; i < q->ntok; i++)
+		if (q->tok[i].n == 0)
+			return 0;	/* a token no document has */
+	for (size_t i = 0; i < q->ntok; i++)
+		set_cost(c, ns, &q->tok[i]);
+	/* the cheapest sets, in order */
+	bool used[64] = { false };
+	while (nord < SX_INTERSECT_SETS_MAX && nord < q->ntok) {
+		size_t best = SIZE_MAX;
+		for (size_t i = 0; i < q->ntok && i < 64; i++)
+			if (!used[i] && (best == SIZE_MAX ||
+					 q->tok[i].docs < q->tok[best].docs))
+				best = i;
+		if (best == SIZE_MAX)
+			break;
+		if (nord > 0 && q->tok[best].chunks > SX_INTERSECT_CHUNKS_MAX)
+			break;
+		used[best] = true;
+		order[nord++] = best;
+	}
+	if (nord == 0)
+		return 0;
+	struct docbits base = { 0 }, other = { 0 };
+	struct idlist list = { 0 };
+	int r = post_union(s, c, ns, q->tok[order[0]].ids, q->tok[order[0]].n,
+			   &base, tmp, read_r);
+	if (r == 0)
+		docbits_list(&base, &list);
+	for (size_t o = 1; o < nord && r == 0 && list.n > 0; o++) {
+		const struct qtok *t = &q->tok[order[o]];
+		if (other.nw > 0)
+			memset(other.w, 0, other.nw * sizeof(*other.w));
+		r = post_union(s, c, ns, t->ids, t->n, &other, tmp, read_r);
+		size_t keep = 0;
+		for (size_t i = 0; i < list.n; i++)
+			if (docbits_has(&other, list.v[i]))
+				list.v[keep++] = list.v[i];
+		list.n = keep;
+	}
+	for (size_t i = 0; i < list.n && r == 0; i++)
+		docbits_set(all, list.v[i]);
+	docbits_free(&base);
+	docbits_free(&other);
+	free(list.v);
+	return r;
+}
+
+/* Every key of db (8-byte document ids) into b. */
+static int db_docs(struct store *s, MDB_txn *txn, MDB_dbi db,
+		   struct docbits *b)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, db, &c);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	MDB_val k, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		docbits_set(b, store_get_be64(k.mv_data));
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return store_mdb_fail(s, rc, "mdb_cursor_get");
+	return 0;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Documents -> the UIDs they have in mailbox_id, ascending, distinct. */
+static int map_docs(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
+		    const struct idlist *docs, uint32_t **uids_r,
+		    size_t *n_r)
+{
+	MDB_cursor *bc;
+	int rc = mdb_cursor_open(txn, s->db_sx_blobmsg, &bc);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	for (size_t i = 0; i < docs->n && r == 0; i++) {
+		uint8_t key[8], val[8];
+		store_key_blob(key, docs->v[i]);
+		store_key_message(val, mailbox_id, 0);
+		MDB_val k = { 8, key }, v = { 8, val };
+		for (rc = mdb_cursor_get(bc, &k, &v, MDB_GET_BOTH_RANGE);
+		     rc == 0; rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8 ||
+			    store_get_be32(v.mv_data) != mailbox_id)
+				break;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				uids = xrealloc(uids, cap * sizeof(*uids));
+			}
+			uids[n++] = store_get_be32((uint8_t *)v.mv_data + 4);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			r = store_mdb_fail(s, rc, "mdb_cursor_get");
+	}
+	mdb_cursor_close(bc);
+	if (r == 0 && n > 1) {
+		/* ascending documents give ascending UIDs when nothing was
+		 * copied or moved: sort only if needed */
+		bool sorted = true;
+		for (size_t i = 1; i < n && sorted; i++)
+			sorted = uids[i] > uids[i - 1];
+		if (!sorted) {
+			qsort(uids, n, sizeof(*uids), cmp_u32);
+			size_t k = 1;
+			for (size_t i = 1; i < n; i++)
+				if (uids[i] != uids[k - 1])
+					uids[k++] = uids[i];
+			n = k;
+		}
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return r;
+}
+
+static int candidates_txn(struct store *s, MDB_txn *txn,
+			  struct store_sx_query *q, uint32_t mailbox_id,
+			  struct store_sx_cand *cand)
+{
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(txn, s->db_sx_post, &c);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	struct docbits docs = { 0 }, held = { 0 };
+	struct idlist tmp = { 0 }, list = { 0 };
+	int r = 0;
+	for (unsigned ns = 0; ns < SX_NS_COUNT && r == 0; ns++) {
+		if (!(q->ns_mask & (1u << ns)))
+			continue;
+		if (q->ntok == 1)
+			r = post_union(s, c, ns, q->tok[0].ids, q->tok[0].n,
+				       &docs, &tmp, &cand->postings_read);
+		else
+			r = ns_multi(s, c, q, ns, &docs, &tmp,
+				     &cand->postings_read);
+	}
+	mdb_cursor_close(c);
+	/* held documents have no postings yet, dirty ones may have stale
+	 * ones: candidates, and never taken as exact */
+	if (r == 0)
+		r = db_docs(s, txn, s->db_sx_pending, &held);
+	if (r == 0)
+		r = db_docs(s, txn, s->db_sx_dirty, &held);
+	if (r == 0) {
+		docbits_list(&docs, &list);
+		cand->docs = list.n;
+		size_t nw = held.nw < docs.nw ? held.nw : docs.nw;
+		for (size_t i = 0; i < held.nw; i++) {
+			if (i < nw)
+				docs.w[i] |= held.w[i];
+			else if (held.w[i] != 0)
+				for (uint64_t w = held.w[i]; w != 0;
+				     w &= w - 1)
+					docbits_set(&docs, (uint64_t)i * 64 +
+						    (uint64_t)
+						    __builtin_ctzll(w));
+		}
+		docbits_list(&held, &list);
+		cand->held = list.n;
+		if (cand->exact)
+			r = map_docs(s, txn, mailbox_id, &list, &cand->verify,
+				     &cand->nverify);
+	}
+	if (r == 0) {
+		docbits_list(&docs, &list);
+		r = map_docs(s, txn, mailbox_id, &list, &cand->uids,
+			     &cand->count);
+	}
+	docbits_free(&docs);
+	docbits_free(&held);
+	free(tmp.v);
+	free(list.v);
+	return r;
+}
+
+int store_search_candidates(struct store *s, struct store_sx_query *q,
+			    uint32_t mailbox_id, struct store_sx_cand *cand_r,
+			    const char **error_r)
+{
+	memset(cand_r, 0, sizeof(*cand_r));
+	if (q->ntok == 0) {
+		cand_r->all = true;
+		return 0;
+	}
+	/* one token lies inside one token of the text: the postings say
+	 * it all; HEADER name must still find it in that field's value */
+	cand_r->exact = q->ntok == 1 && q->header == NULL;
+	MDB_txn *txn;
+	if (store_read_begin(s, &txn) < 0)
+		return store_ret(s, -1, error_r);
+	int r = candidates_txn(s, txn, q, mailbox_id, cand_r);
+	mdb_txn_abort(txn);
+	if (r < 0)
+		store_sx_cand_free(cand_r);
+	return store_ret(s, r, error_r);
+}
+
+void store_sx_cand_free(struct store_sx_cand *c)
+{
+	free(c->uids);
+	free(c->verify);
+	c->uids = c->verify = NULL;
+	c->count = c->nverify = 0;
+}
+
+/* ---- verification ---- */
+
+/* mime_header_next_named()'s comparison: ASCII letters only */
+static bool name_eq_ci(const uint8_t *name, size_t len, const char *lit)
+{
+	if (strlen(lit) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t a = name[i], b = (uint8_t)lit[i];
+		if (a >= 'a' && a <= 'z')
+			a = (uint8_t)(a - 32);
+		if (b >= 'a' && b <= 'z')
+			b = (uint8_t)(b - 32);
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+/* 1 or 0 for one unit's ids; 2 if an id is newer than the query. */
+static int unit_match(struct store *s, struct store_sx_query *q,
+		      const uint32_t *ids, size_t n)
+{
+	uint32_t vmax = q->vcount;
+	if (q->header != NULL) {
+		/* the value is the unit past fold(name) ": " */
+		if (s->sx_vocab == NULL || s->sx_vocab->count < vmax)
+			return 2;
+		buf_clear(&q->text);
+		for (size_t i = 0; i < n; i++) {
+			if (ids[i] > vmax)
+				return 2;
+			size_t len;
+			const uint8_t *p = sx_vocab_str(s->sx_vocab, ids[i],
+							&len);
+			buf_append(&q->text, p, len);
+		}
+		if (q->text.len < q->header_fold_len)
+			return q->len == 0 ? 1 : 0;
+		if (q->len == 0)
+			return 1;
+		return memmem((const uint8_t *)q->text.data +
+			      q->header_fold_len,
+			      q->text.len - q->header_fold_len, q->needle,
+			      q->len) != NULL;
+	}
+	if (q->ntok == 0)
+		return 1;
+	/* one pass: the first set's bitmap is the filter, the rest is
+	 * looked at only where it passes */
+	const uint8_t *first = q->tok[0].bits;
+	size_t k = q->ntok;
+	const uint8_t *last = q->tok[k - 1].bits;
+	int res = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t id = ids[j];
+		if (id > vmax)
+			return 2;
+		if (!has_bit(first, id))
+			continue;
+		if (k == 1)
+			return 1;
+		if (j + k > n)
+			continue;
+		size_t i = 1;
+		while (i < k - 1 && ids[j + i] == q->tok[i].ids[0])
+			i++;
+		if (i == k - 1 && ids[j + i] <= vmax &&
+		    has_bit(last, ids[j + i]))
+			res = 1;
+		if (res)
+			return 1;
+	}
+	return 0;
+}
+
+static int tdoc_match(struct store *s, struct store_sx_query *q)
+{
+	/* a token the vocabulary lacks: no merged document has it */
+	for (size_t i = 1; i + 1 < q->ntok; i++)
+		if (q->tok[i].n == 0)
+			return 0;
+	int res = 0;
+	for (size_t u = 0; u < q->tdoc.n; u++) {
+		const struct sx_tunit *t = &q->tdoc.u[u];
+		if (!(q->ns_mask & (1u << t->ns)))
+			continue;
+		if (q->header != NULL &&
+		    (!t->named || !name_eq_ci(t->name, t->name_len, q->header)))
+			continue;
+		q->nids = 0;
+		if (sx_unit_decode(t->codes, t->len, &q->ids, &q->nids,
+				   &q->cap) < 0)
+			return 2;
+		int r = unit_match(s, q, q->ids, q->nids);
+		if (r == 1)
+			return 1;
+		if (r == 2)
+			res = 2;	/* unless another unit matches */
+	}
+	return res;
+}
+
+int store_search_verify(struct store *s, struct store_sx_query *q,
+			uint64_t blob_id, struct sx_doc *d,
+			const char **error_r)
+{
+	if (q->txn == NULL && store_read_begin(s, &q->txn) < 0) {
+		q->txn = NULL;
+		return store_ret(s, -1, error_r);
+	}
+	uint8_t key[8];
+	MDB_val v;
+	store_key_blob(key, blob_id);
+	int r = store_db_get(s, q->txn, s->db_sx_text, key, 8, &v);
+	if (r > 0) {
+		const uint8_t *rec = v.mv_data;
+		r = v.mv_size == 0 || rec[0] != SX_TDOC_VERSION ||
+		    sx_tdoc_parse(rec, v.mv_size, &q->tdoc) < 0 ? 2 :
+		    tdoc_match(s, q);
+	} else if (r == 0) {
+		/* held: its strings, if it has them, are decided by the
+		 * caller's matcher (search_doc_match) */
+		r = store_db_get(s, q->txn, s->db_sx_pending, key, 8, &v);
+		if (r > 0)
+			r = v.mv_size == 0 ||
+			    sx_doc_load(v.mv_data, v.mv_size, d) < 0 ? 2 : 3;
+		else if (r == 0)
+			r = 2;
+	}
+	return store_ret(s, r, error_r);
+}
