@@ -217,26 +217,28 @@ int store_search_query(struct store *s, unsigned ns_mask, const char *header,
 		       struct store_sx_query **q_r, const char **error_r);
 void store_search_query_free(struct store_sx_query **q);
 
-/* The messages of mailbox_id that a query may match, ascending and
- * distinct: uids. When exact, a message in uids and not in verify
- * matches, one not in uids does not; verify lists those to decide with
- * store_search_verify (held and dirty documents). When not exact, every
- * message in uids is to be verified (verify is then NULL) and none
- * outside matches. all: the index cannot narrow (the empty needle);
- * uids is then NULL. UIDs of expunged messages are not returned, but
- * UIDs moved out and back can be: callers decide on the message records
- * anyway. */
+/* The messages of mailbox_id that a query matches, ascending and
+ * distinct: uids. A message in uids and not in verify matches, one not
+ * in uids does not; verify lists those to decide with
+ * store_search_verify: held documents, and any whose stored streams
+ * could not decide. One-token needles take the postings as the answer
+ * (exact for documents that are not dirty); the others are decided here
+ * on the candidates' token streams. all: the index cannot narrow (the
+ * empty needle); uids is then NULL. UIDs of expunged messages are not
+ * returned, but UIDs moved out and back can be: callers decide on the
+ * message records anyway. */
 struct store_sx_cand {
 	uint32_t *uids;
 	size_t count;
 	bool all;
-	bool exact;
+	bool exact;		/* set whenever !all */
 	uint32_t *verify;
 	size_t nverify;
 	/* figures for the log and the benchmark */
 	size_t postings_read;	/* ids decoded */
-	size_t docs;		/* candidate documents before the map */
-	size_t held;		/* held (and dirty) documents added */
+	size_t docs;		/* documents from the postings */
+	size_t decided;		/* of those, decided on their streams */
+	size_t held;		/* held documents added */
 };
 int store_search_candidates(struct store *s, struct store_sx_query *q,
 			    uint32_t mailbox_id, struct store_sx_cand *cand_r,

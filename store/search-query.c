@@ -16,6 +16,14 @@
 /* Sets of more vocabulary entries than this are not probed for their
  * size: taken as large. */
 #define SX_PROBE_IDS_MAX 4096
+/* A 4096-bit filter of the first token's set, small enough to stay in
+ * the L1 cache while the bitmaps over the whole vocabulary do not: most
+ * tokens of a text cannot start a match, and this says so in one load. */
+#define FIRST_FILTER_BITS 4096
+static inline unsigned filter_slot(uint32_t id)
+{
+	return (id * 2654435761u) >> 20;	/* 12 bits */
+}
 
 struct qtok {
 	const uint8_t *p;
@@ -35,11 +43,12 @@ struct store_sx_query {
 	struct qtok *tok;
 	size_t ntok;
 	uint32_t vcount;	/* vocabulary entries when compiled */
+	uint8_t first_filter[FIRST_FILTER_BITS / 8];	/* codes_match() */
+
 	/* one read transaction for all the verifications of a search
 	 * (a begin costs as much as deciding a document) */
 	MDB_txn *txn;
 	/* scratch of verification */
-	struct sx_tdoc tdoc;
 	uint32_t *ids;
 	size_t nids, cap;
 	struct buf text;
@@ -59,7 +68,6 @@ void store_search_query_free(struct store_sx_query **qp)
 		mdb_txn_abort(q->txn);
 	free(q->header);
 	free(q->needle);
-	sx_tdoc_free(&q->tdoc);
 	free(q->ids);
 	buf_free(&q->text);
 	free(q);
@@ -136,6 +144,12 @@ int store_search_query(struct store *s, unsigned ns_mask, const char *header,
 			continue;
 		}
 		tok_bits(t, q->vcount);
+		if (i == 0)
+			for (size_t j = 0; j < t->n; j++) {
+				unsigned slot = filter_slot(t->ids[j]);
+				q->first_filter[slot >> 3] |=
+					(uint8_t)(1u << (slot & 7));
+			}
 	}
 	*q_r = q;
 	return 0;
@@ -412,6 +426,78 @@ static int map_docs(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	return r;
 }
 
+static int tdoc_match(struct store *s, struct store_sx_query *q,
+		      const uint8_t *rec, size_t len);
+
+/* Decides the candidates in list on their token streams, in document
+ * order through one cursor: keeps the matches and those it cannot
+ * decide (also set in unk). Held documents are left out (the caller adds
+ * them all); with only_dirty, documents that are not dirty are kept
+ * undecided: their postings are exact. */
+static int decide_docs(struct store *s, MDB_txn *txn,
+		       struct store_sx_query *q, struct idlist *list,
+		       const struct docbits *held, const struct docbits *dirty,
+		       bool only_dirty, struct docbits *unk, size_t *decided_r)
+{
+	MDB_cursor *tc;
+	int rc = mdb_cursor_open(txn, s->db_sx_text, &tc);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	size_t keep = 0;
+	int r = 0;
+	/* where the cursor is: candidates ascend, so a few steps forward
+	 * are cheaper than a seek from the root */
+	bool at_end = false, placed = false;
+	uint64_t cur = 0;
+	MDB_val k, v;
+	for (size_t i = 0; i < list->n && r == 0; i++) {
+		uint64_t d = list->v[i];
+		if (docbits_has(held, d))
+			continue;
+		if (only_dirty && !docbits_has(dirty, d)) {
+			list->v[keep++] = d;
+			continue;
+		}
+		if (at_end)
+			continue;	/* dead: postings outlive documents */
+		for (int step = 0; placed && cur < d && step < 8; step++) {
+			rc = mdb_cursor_get(tc, &k, &v, MDB_NEXT);
+			if (rc != 0)
+				break;
+			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+		}
+		if (!placed || cur < d) {
+			uint8_t key[8];
+			store_key_blob(key, d);
+			k = (MDB_val){ 8, key };
+			rc = mdb_cursor_get(tc, &k, &v, MDB_SET_RANGE);
+			placed = true;
+			if (rc == MDB_NOTFOUND) {
+				at_end = true;
+				continue;
+			}
+			if (rc != 0) {
+				r = store_mdb_fail(s, rc,
+						   "mdb_cursor_get sx_text");
+				break;
+			}
+			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+		}
+		if (cur != d)
+			continue;	/* dead */
+		(*decided_r)++;
+		int m = tdoc_match(s, q, v.mv_data, v.mv_size);
+		if (m == 0)
+			continue;
+		if (m == 2)
+			docbits_set(unk, d);
+		list->v[keep++] = d;
+	}
+	mdb_cursor_close(tc);
+	list->n = keep;
+	return r;
+}
+
 static int candidates_txn(struct store *s, MDB_txn *txn,
 			  struct store_sx_query *q, uint32_t mailbox_id,
 			  struct store_sx_cand *cand)
@@ -420,7 +506,7 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 	int rc = mdb_cursor_open(txn, s->db_sx_post, &c);
 	if (rc != 0)
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
-	struct docbits docs = { 0 }, held = { 0 };
+	struct docbits docs = { 0 }, held = { 0 }, dirty = { 0 }, unk = { 0 };
 	struct idlist tmp = { 0 }, list = { 0 };
 	int r = 0;
 	for (unsigned ns = 0; ns < SX_NS_COUNT && r == 0; ns++) {
@@ -434,31 +520,35 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 				     &cand->postings_read);
 	}
 	mdb_cursor_close(c);
-	/* held documents have no postings yet, dirty ones may have stale
-	 * ones: candidates, and never taken as exact */
+	/* held documents have no postings yet: all of them are left to
+	 * the caller; dirty ones may have stale postings: decided here */
 	if (r == 0)
 		r = db_docs(s, txn, s->db_sx_pending, &held);
 	if (r == 0)
-		r = db_docs(s, txn, s->db_sx_dirty, &held);
+		r = db_docs(s, txn, s->db_sx_dirty, &dirty);
 	if (r == 0) {
 		docbits_list(&docs, &list);
 		cand->docs = list.n;
-		size_t nw = held.nw < docs.nw ? held.nw : docs.nw;
-		for (size_t i = 0; i < held.nw; i++) {
-			if (i < nw)
-				docs.w[i] |= held.w[i];
-			else if (held.w[i] != 0)
-				for (uint64_t w = held.w[i]; w != 0;
-				     w &= w - 1)
-					docbits_set(&docs, (uint64_t)i * 64 +
-						    (uint64_t)
-						    __builtin_ctzll(w));
-		}
+		/* one token inside one token of the text: the postings are
+		 * the answer; else each candidate's streams decide, here in
+		 * one pass rather than message by message in the evaluator */
+		r = decide_docs(s, txn, q, &list, &held, &dirty,
+				q->ntok == 1 && q->header == NULL, &unk,
+				&cand->decided);
+	}
+	if (r == 0) {
+		memset(docs.w, 0, docs.nw * sizeof(*docs.w));
+		for (size_t i = 0; i < list.n; i++)
+			docbits_set(&docs, list.v[i]);
 		docbits_list(&held, &list);
 		cand->held = list.n;
-		if (cand->exact)
-			r = map_docs(s, txn, mailbox_id, &list, &cand->verify,
-				     &cand->nverify);
+		for (size_t i = 0; i < list.n; i++) {
+			docbits_set(&docs, list.v[i]);
+			docbits_set(&unk, list.v[i]);
+		}
+		docbits_list(&unk, &list);
+		r = map_docs(s, txn, mailbox_id, &list, &cand->verify,
+			     &cand->nverify);
 	}
 	if (r == 0) {
 		docbits_list(&docs, &list);
@@ -467,6 +557,8 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 	}
 	docbits_free(&docs);
 	docbits_free(&held);
+	docbits_free(&dirty);
+	docbits_free(&unk);
 	free(tmp.v);
 	free(list.v);
 	return r;
@@ -481,9 +573,7 @@ int store_search_candidates(struct store *s, struct store_sx_query *q,
 		cand_r->all = true;
 		return 0;
 	}
-	/* one token lies inside one token of the text: the postings say
-	 * it all; HEADER name must still find it in that field's value */
-	cand_r->exact = q->ntok == 1 && q->header == NULL;
+	cand_r->exact = true;
 	MDB_txn *txn;
 	if (store_read_begin(s, &txn) < 0)
 		return store_ret(s, -1, error_r);
@@ -578,31 +668,114 @@ static int unit_match(struct store *s, struct store_sx_query *q,
 	return 0;
 }
 
-static int tdoc_match(struct store *s, struct store_sx_query *q)
+/* The pattern bits of token id (bit j: it may be the needle's token
+ * j), for the shift-and scan below. */
+static inline uint64_t pat_bits(const struct store_sx_query *q, uint32_t id)
+{
+	size_t k = q->ntok;
+	uint64_t m = has_bit(q->tok[0].bits, id);
+	if (k > 1) {
+		for (size_t j = 1; j + 1 < k; j++)
+			if (id == q->tok[j].ids[0])
+				m |= (uint64_t)1 << j;
+		m |= (uint64_t)has_bit(q->tok[k - 1].bits, id) << (k - 1);
+	}
+	return m;
+}
+
+/* Decides a unit straight from its codes, decoding and matching in one
+ * pass (shift-and: bit j of d says the tokens so far end with the
+ * needle's first j + 1): 1 or 0, 2 if an id is newer than the query,
+ * -1 if the codes are malformed. Verification spends its time here. */
+static int codes_match(const struct store_sx_query *q, const uint8_t *p,
+		       size_t len, uint64_t space_bits)
+{
+	uint64_t d = 0, done = (uint64_t)1 << (q->ntok - 1);
+	uint64_t sp0 = space_bits & 1;	/* " " can start a match */
+	uint32_t vmax = q->vcount;
+	const uint8_t *filter = q->first_filter;
+	size_t pos = 0;
+	while (pos < len) {
+		uint64_t code = p[pos++];
+		if (code >= 0x80) {
+			code &= 0x7f;
+			unsigned shift = 7;
+			for (;;) {
+				if (pos >= len || shift > 28)
+					return -1;
+				uint8_t b = p[pos++];
+				code |= (uint64_t)(b & 0x7f) << shift;
+				if (!(b & 0x80)) {
+					if (b == 0)
+						return -1;
+					break;
+				}
+				shift += 7;
+			}
+		}
+		uint64_t id = code >> 1;
+		if (id == 0 || id > vmax)
+			return id == 0 || id > SX_ID_MAX ? -1 : 2;
+		unsigned slot = filter_slot((uint32_t)id);
+		if (d == 0 && !((filter[slot >> 3] >> (slot & 7)) & 1)) {
+			/* no match in progress and none starts here */
+			d = (code & 1) ? sp0 : 0;
+			if (d & done)
+				return 1;
+			continue;
+		}
+		d = ((d << 1) | 1) & pat_bits(q, (uint32_t)id);
+		if (d & done)
+			return 1;
+		if (code & 1) {
+			d = ((d << 1) | 1) & space_bits;
+			if (d & done)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Decides q on a merged record, reading its units only as far as a
+ * match (a record malformed past a match still matches: only a disk
+ * that lies makes one). */
+static int tdoc_match(struct store *s, struct store_sx_query *q,
+		      const uint8_t *rec, size_t len)
 {
 	/* a token the vocabulary lacks: no merged document has it */
 	for (size_t i = 1; i + 1 < q->ntok; i++)
 		if (q->tok[i].n == 0)
 			return 0;
-	int res = 0;
-	for (size_t u = 0; u < q->tdoc.n; u++) {
-		const struct sx_tunit *t = &q->tdoc.u[u];
+	bool fast = q->header == NULL && q->ntok >= 1 && q->ntok <= 64;
+	uint64_t space_bits = fast ? pat_bits(q, SX_ID_SPACE) : 0;
+	int res = 0, nr;
+	size_t pos = 0;
+	struct sx_tunit unit;
+	const struct sx_tunit *t = &unit;
+	while ((nr = sx_tdoc_next(rec, len, &pos, &unit)) > 0) {
 		if (!(q->ns_mask & (1u << t->ns)))
 			continue;
 		if (q->header != NULL &&
 		    (!t->named || !name_eq_ci(t->name, t->name_len, q->header)))
 			continue;
-		q->nids = 0;
-		if (sx_unit_decode(t->codes, t->len, &q->ids, &q->nids,
-				   &q->cap) < 0)
-			return 2;
-		int r = unit_match(s, q, q->ids, q->nids);
+		int r;
+		if (fast) {
+			r = codes_match(q, t->codes, t->len, space_bits);
+			if (r < 0)
+				return 2;
+		} else {
+			q->nids = 0;
+			if (sx_unit_decode(t->codes, t->len, &q->ids,
+					   &q->nids, &q->cap) < 0)
+				return 2;
+			r = unit_match(s, q, q->ids, q->nids);
+		}
 		if (r == 1)
 			return 1;
 		if (r == 2)
 			res = 2;	/* unless another unit matches */
 	}
-	return res;
+	return nr < 0 ? 2 : res;
 }
 
 int store_search_verify(struct store *s, struct store_sx_query *q,
@@ -618,10 +791,7 @@ int store_search_verify(struct store *s, struct store_sx_query *q,
 	store_key_blob(key, blob_id);
 	int r = store_db_get(s, q->txn, s->db_sx_text, key, 8, &v);
 	if (r > 0) {
-		const uint8_t *rec = v.mv_data;
-		r = v.mv_size == 0 || rec[0] != SX_TDOC_VERSION ||
-		    sx_tdoc_parse(rec, v.mv_size, &q->tdoc) < 0 ? 2 :
-		    tdoc_match(s, q);
+		r = tdoc_match(s, q, v.mv_data, v.mv_size);
 	} else if (r == 0) {
 		/* held: its strings, if it has them, are decided by the
 		 * caller's matcher (search_doc_match) */

@@ -200,31 +200,43 @@ static int get_bytes(const uint8_t *p, size_t len, size_t *pos,
 	return 0;
 }
 
+int sx_tdoc_next(const uint8_t *rec, size_t len, size_t *pos,
+		 struct sx_tunit *u)
+{
+	if (*pos == 0) {
+		if (len < 1 || rec[0] != SX_TDOC_VERSION)
+			return -1;
+		*pos = 1;
+	}
+	if (*pos >= len)
+		return 0;
+	memset(u, 0, sizeof(*u));
+	uint8_t b = rec[(*pos)++];
+	u->ns = b & 0x7f;
+	u->named = (b & 0x80) != 0;
+	if (u->ns >= SX_NS_COUNT || (u->named && u->ns != SX_NS_HEADER))
+		return -1;
+	if (u->named && get_bytes(rec, len, pos, &u->name, &u->name_len) < 0)
+		return -1;
+	if (get_bytes(rec, len, pos, &u->codes, &u->len) < 0)
+		return -1;
+	return 1;
+}
+
 int sx_tdoc_parse(const uint8_t *rec, size_t len, struct sx_tdoc *d)
 {
 	d->n = 0;
-	if (len < 1 || rec[0] != SX_TDOC_VERSION)
-		return -1;
-	size_t pos = 1;
-	while (pos < len) {
-		struct sx_tunit u = { 0 };
-		uint8_t b = rec[pos++];
-		u.ns = b & 0x7f;
-		u.named = (b & 0x80) != 0;
-		if (u.ns >= SX_NS_COUNT || (u.named && u.ns != SX_NS_HEADER))
-			return -1;
-		if (u.named && get_bytes(rec, len, &pos, &u.name,
-					 &u.name_len) < 0)
-			return -1;
-		if (get_bytes(rec, len, &pos, &u.codes, &u.len) < 0)
-			return -1;
+	size_t pos = 0;
+	struct sx_tunit u;
+	int r;
+	while ((r = sx_tdoc_next(rec, len, &pos, &u)) > 0) {
 		if (d->n == d->cap) {
 			d->cap = d->cap ? d->cap * 2 : 32;
 			d->u = xrealloc(d->u, d->cap * sizeof(*d->u));
 		}
 		d->u[d->n++] = u;
 	}
-	return 0;
+	return r;
 }
 
 void sx_tdoc_begin(struct buf *out)

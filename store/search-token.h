@@ -71,6 +71,10 @@ struct sx_tdoc {
 	size_t n, cap;
 };
 void sx_tdoc_free(struct sx_tdoc *d);
+/* The next unit of a record, from *pos (0 at the start): 1 with u, 0
+ * at the end, -1 if malformed. For a reader that stops early. */
+int sx_tdoc_next(const uint8_t *rec, size_t len, size_t *pos,
+		 struct sx_tunit *u);
 /* 0, or -1 if rec is not a well-formed merged record (namespaces above
  * SX_NS_COUNT, names on units that are not HEADER, lengths past the
  * end). The codes are checked by sx_unit_decode when read. */

@@ -25,6 +25,7 @@ struct pkey {
 	bool exact;
 	uint32_t *uids, *verify;	/* as store_sx_cand */
 	size_t nuids, nverify;
+	size_t uids_at, verify_at;	/* has_uid's places */
 };
 
 struct plan {
@@ -135,16 +136,32 @@ static struct pkey *plan_key(struct plan *p, const void *origin)
 	return pk;
 }
 
-static bool has_uid(const uint32_t *u, size_t n, uint32_t uid)
+/* Whether uid is in u[0..n) (ascending), from where the last look
+ * ended: the evaluator asks in UID order, so a gallop forward from *at
+ * costs O(1) a message where a binary search of 75,000 UIDs costs
+ * seventeen cache misses. */
+static bool has_uid(const uint32_t *u, size_t n, size_t *at, uint32_t uid)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = *at, hi;
+	if (lo > n || (lo > 0 && u[lo - 1] >= uid))
+		lo = 0;		/* asked out of order: start over */
+	size_t step = 1;
+	hi = lo;
+	while (hi < n && u[hi] < uid) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	if (hi > n)
+		hi = n;
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 		if (u[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	*at = lo;
 	return lo < n && u[lo] == uid;
 }
 
@@ -209,6 +226,8 @@ static int plan_node(struct plan *p, const struct imap_search_key *k,
 		if (cand.all)
 			return 0;
 		p->st.postings_read += cand.postings_read;
+		p->st.index_docs += cand.docs;
+		p->st.doc_loads += cand.decided;
 		p->st.held = cand.held;
 		if (cand.exact) {
 			/* the answer itself: the evaluator asks per message
@@ -252,8 +271,9 @@ static int plan_text_match(void *vctx, const struct store_message *rec,
 		*error_r = p->error;
 		return -1;
 	}
-	if (pk->exact && !has_uid(pk->verify, pk->nverify, rec->uid))
-		return has_uid(pk->uids, pk->nuids, rec->uid);
+	if (pk->exact &&
+	    !has_uid(pk->verify, pk->nverify, &pk->verify_at, rec->uid))
+		return has_uid(pk->uids, pk->nuids, &pk->uids_at, rec->uid);
 	p->st.doc_loads++;
 	int r = store_search_verify(p->store, pk->q, rec->blob_id, &p->doc,
 				    error_r);

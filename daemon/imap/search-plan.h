@@ -3,21 +3,22 @@
  *
  * The plan works on the parsed tree as it is:
  *  - each text key is compiled against the store's vocabulary
- *    (store/search-index.h) and asks for its candidates. A needle of one
- *    token (inside one word or one separator run) gets an EXACT set: the
- *    messages that match, apart from the few held or dirty ones listed
- *    for verification. A needle of several tokens gets a candidate set,
- *    every member to verify. The empty string (which matches everything,
- *    or "has the field" for HEADER) and every key on the record cannot
- *    narrow: "all";
+ *    (store/search-index.h) and asks for its matches: the postings of a
+ *    needle of one token (inside one word or one separator run) are the
+ *    answer; a needle of several tokens is decided by the store on the
+ *    token streams of the documents its postings name. Either way the
+ *    set is EXACT, apart from the few held documents listed for
+ *    verification. The empty string (which matches everything, or "has
+ *    the field" for HEADER) and every key on the record cannot narrow:
+ *    "all";
  *  - AND intersects its children's sets, OR unites them, NOT cannot
  *    narrow (the complement of a superset is not a superset);
  *  - the scanning evaluator then runs over the candidates only, with
  *    record keys decided from the records as always and text keys
- *    decided by plan_text_match: from the exact set (a binary search),
- *    else on the stored token streams (store_search_verify), on a held
- *    document's stored strings (search_doc_match), or by the matcher for
- *    a document that has neither. A text key under NOT is compiled when
+ *    decided by plan_text_match: from the exact set (a merge walk, the
+ *    evaluator going in UID order), or for a held document on its stored
+ *    strings (search_doc_match), or by the matcher for a document that
+ *    has none. A text key under NOT is compiled when
  *    first asked and always verified.
  * Since the candidates are a superset of the matches and every candidate
  * is decided as the scan would decide it, the result is the scan's. */
@@ -30,8 +31,9 @@ struct search_plan_stats {
 	bool narrowed;		/* the index narrowed the candidates */
 	size_t candidates;	/* UIDs examined (if narrowed) */
 	size_t postings_read;
+	size_t index_docs;	/* documents the postings named */
 	size_t held;		/* held documents (holding area) */
-	size_t doc_loads;	/* stored texts read */
+	size_t doc_loads;	/* stored texts read (by the index too) */
 	size_t matcher_calls;	/* text keys left to the matcher */
 };
 

@@ -409,8 +409,8 @@ static void test_planner(void)
 	plan_check(s, mb.id, &view, "short", &a.root, true, 3, 3);
 	imap_search_args_free(&a);
 
-	/* a phrase: the documents with both words are candidates, the
-	 * token streams decide */
+	/* a phrase: the documents with both words are decided by the store
+	 * on their token streams; the evaluator sees the matches only */
 	ch[0] = key_text(IMAP_SEARCH_BODY, "ha bra");
 	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
 	plan_check(s, mb.id, &view, "phrase", &a.root, true, 1, 1);
@@ -421,7 +421,7 @@ static void test_planner(void)
 	imap_search_args_free(&a);
 	ch[0] = key_text(IMAP_SEARCH_BODY, "hotel golf");
 	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
-	plan_check(s, mb.id, &view, "phrase reversed", &a.root, true, 1, 0);
+	plan_check(s, mb.id, &view, "phrase reversed", &a.root, true, 0, 0);
 	imap_search_args_free(&a);
 
 	/* a separator alone, and one not in any text */
@@ -435,7 +435,7 @@ static void test_planner(void)
 	imap_search_args_free(&a);
 
 	/* HEADER name: narrowed through the HEADER units, decided on the
-	 * value alone */
+	 * value alone (past "subject: ") */
 	ch[0] = key_text(IMAP_SEARCH_HEADER, "note");
 	ch[0].header = xstrdup("Subject");
 	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
@@ -445,7 +445,7 @@ static void test_planner(void)
 	ch[0].header = xstrdup("Subject");
 	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
 	plan_check(s, mb.id, &view, "HEADER name not value", &a.root, true,
-		   5, 0);
+		   0, 0);
 	imap_search_args_free(&a);
 
 	/* TEXT across a header field's name and value */
