@@ -9,6 +9,7 @@
 #include "../../daemon/imap/search-plan.h"
 #include "../../store/mime-cache.h"
 #include "../../store/search-index.h"
+#include "../../store/store-private.h"
 #include "../../store/store.h"
 
 #include <stdio.h>
@@ -476,6 +477,62 @@ static void test_planner(void)
 	close_tmp(&s);
 }
 
+/* Schema 3 (trigram postings, zlib'd texts) opens as 4: the old index
+ * gone, every message held, found by queries, merged again. */
+static void test_schema_upgrade(void)
+{
+	struct store *s = open_tmp();
+	const char *err;
+	store_set_cache_builder(s, cache_builder, NULL);
+	store_set_search_extractor(s, search_index_extractor, NULL);
+	struct store_mailbox mb;
+	CU_ASSERT_FATAL(store_mailbox_get(s, "INBOX", &mb, &err) == 1);
+	static const char *const bodies[] = { "alpha one", "beta two",
+					      "alpha three" };
+	for (size_t i = 0; i < 3; i++) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Subject: s%zu\r\n\r\n%s\r\n", i,
+			 bodies[i]);
+		struct store_append_msg m = { .data = msg, .len = strlen(msg),
+					      .fd = -1 };
+		uint32_t uid;
+		CU_ASSERT_FATAL(store_append(s, mb.id, &m, &uid, &err) == 0);
+	}
+	CU_ASSERT_FATAL(store_search_merge(s, 0, 0, NULL, &err) == 0);
+	struct store_sx_stats st;
+	CU_ASSERT_FATAL(store_search_stats(s, &st, &err) == 0);
+	CU_ASSERT(st.post_chunks > 0 && st.held == 0 && st.docs == 3);
+	CU_ASSERT_EQUAL(store_debug_set_schema(s, 3), 0);
+	store_close(&s);
+	CU_ASSERT_FATAL(store_open(tdir, 0, &s, &err) == 0);
+	store_set_cache_builder(s, cache_builder, NULL);
+	store_set_search_merge_threshold(s, 0);
+	CU_ASSERT_FATAL(store_search_stats(s, &st, &err) == 0);
+	CU_ASSERT_EQUAL(st.post_chunks, 0);
+	CU_ASSERT_EQUAL(st.held, 3);
+	CU_ASSERT_EQUAL(st.held_no_text, 3);
+	struct store_seqmap view = { 0 };
+	CU_ASSERT_FATAL(store_seqmap_load(s, mb.id, &view, &err) == 0);
+	struct imap_search_args a;
+	memset(&a, 0, sizeof(a));
+	struct imap_search_key ch[1];
+	/* held without text: the matcher decides */
+	ch[0] = key_text(IMAP_SEARCH_BODY, "alpha");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "upgraded, held", &a.root, true, 3, 2);
+	imap_search_args_free(&a);
+	store_set_search_extractor(s, search_index_extractor, NULL);
+	size_t merged;
+	CU_ASSERT_FATAL(store_search_merge(s, 0, 0, &merged, &err) == 0);
+	CU_ASSERT_EQUAL(merged, 3);
+	ch[0] = key_text(IMAP_SEARCH_BODY, "alpha");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "upgraded, merged", &a.root, true, 2, 2);
+	imap_search_args_free(&a);
+	store_seqmap_free(&view);
+	close_tmp(&s);
+}
+
 static void register_search_index(void)
 {
 	CU_pSuite s = CU_add_suite("search_index", NULL, NULL);
@@ -485,5 +542,6 @@ static void register_search_index(void)
 	CU_add_test(s, "posting lists in the store", test_post_store);
 	CU_add_test(s, "document record", test_doc_record);
 	CU_add_test(s, "planner", test_planner);
+	CU_add_test(s, "schema 3 upgrade", test_schema_upgrade);
 }
 UNIT_SUITE(register_search_index)
