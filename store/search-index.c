@@ -274,7 +274,7 @@ static uint32_t vocab_id(struct store *s, MDB_txn *txn, const uint8_t *p,
 
 /* (namespace, token) -> the batch's documents, ascending. */
 struct acc_entry {
-	uint64_t key;		/* ns << 32 | id; 0 = empty (id >= 1) */
+	uint64_t key;		/* id << 8 | ns; 0 = empty (id >= 1) */
 	uint32_t n, cap;
 	uint64_t *ids;
 };
@@ -322,7 +322,7 @@ static void acc_grow(struct acc *a)
 
 static void acc_add(struct acc *a, unsigned ns, uint32_t id, uint64_t doc)
 {
-	uint64_t key = (uint64_t)ns << 32 | id;
+	uint64_t key = (uint64_t)id << 8 | ns;	/* sx_post's order */
 	if ((a->used + 1) * 2 > a->cap)
 		acc_grow(a);
 	struct acc_entry *e = &a->e[acc_slot(a, key)];
@@ -369,6 +369,10 @@ struct post_scratch {
 	uint64_t *old, *all;
 	size_t nold, oldcap, allcap;
 	struct buf val;
+	/* the greatest key of sx_post (have_last): keys above it are
+	 * appended, which fills pages instead of splitting them */
+	uint8_t last[SX_PKEY_LEN];
+	bool have_last;
 };
 
 static int put_chunks(struct store *s, MDB_txn *txn, unsigned ns,
@@ -381,12 +385,35 @@ static int put_chunks(struct store *s, MDB_txn *txn, unsigned ns,
 		sx_key_post(key, ns, tok, ids[0]);
 		buf_clear(&ps->val);
 		sx_chunk_encode(ids, k, &ps->val);
+		unsigned flags = 0;
+		if (!ps->have_last ||
+		    memcmp(key, ps->last, SX_PKEY_LEN) > 0) {
+			flags = MDB_APPEND;
+			memcpy(ps->last, key, SX_PKEY_LEN);
+			ps->have_last = true;
+		}
 		if (store_db_put(s, txn, s->db_sx_post, key, SX_PKEY_LEN,
-				 ps->val.data, ps->val.len, 0) < 0)
+				 ps->val.data, ps->val.len, flags) < 0)
 			return -1;
 		ids += k;
 		n -= k;
 	}
+	return 0;
+}
+
+static int post_last(struct store *s, MDB_cursor *c, struct post_scratch *ps)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	ps->have_last = false;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_get");
+	if (k.mv_size != SX_PKEY_LEN)
+		return store_corrupt(s, "search posting key");
+	memcpy(ps->last, k.mv_data, SX_PKEY_LEN);
+	ps->have_last = true;
 	return 0;
 }
 
@@ -725,10 +752,12 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 		rc = mdb_cursor_open(txn, s->db_sx_post, &c);
 		if (rc != 0)
 			r = store_mdb_fail(s, rc, "mdb_cursor_open");
+		else
+			r = post_last(s, c, &ps);
 		for (size_t i = 0; i < n && r == 0; i++)
 			/* docs were added in ascending order, once each */
-			r = post_add(s, txn, c, (unsigned)(list[i].key >> 32),
-				     (uint32_t)list[i].key, list[i].ids,
+			r = post_add(s, txn, c, (unsigned)(list[i].key & 0xff),
+				     (uint32_t)(list[i].key >> 8), list[i].ids,
 				     list[i].n, &ps);
 		if (rc == 0)
 			mdb_cursor_close(c);
@@ -850,7 +879,9 @@ static int debug_post_txn(struct store *s, MDB_txn *txn, void *vctx)
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
 	struct post_scratch ps = { 0 };
 	buf_init(&ps.val);
-	int r = post_add(s, txn, c, d->ns, d->tok, d->ids, d->n, &ps);
+	int r = post_last(s, c, &ps);
+	if (r == 0)
+		r = post_add(s, txn, c, d->ns, d->tok, d->ids, d->n, &ps);
 	mdb_cursor_close(c);
 	free(ps.old);
 	free(ps.all);

@@ -32,7 +32,8 @@
  *   sx_vocab    key id(4 BE) -> the token's bytes; ids from 1 in order of
  *               first use, id 1 always " " (SX_ID_SPACE); only grows
  *               (a reindex keeps it; unused entries cost a few bytes)
- *   sx_post     key ns(1) id(4 BE) first-doc(8 BE) -> chunk (below)
+ *   sx_post     key id(4 BE) ns(1) first-doc(8 BE) -> chunk (below);
+ *               the id first so that new lists are appended at the end
  *   sx_text     key doc(8 BE) -> document text record: held documents
  *               have the extractor's record (strings, below), merged
  *               ones the token record (search-token.h)
