@@ -26,6 +26,40 @@ static inline void sx_key_post(uint8_t key[SX_PKEY_LEN], unsigned ns,
 	store_key_blob(key + SX_PPREFIX_LEN, first);
 }
 
+/* Pair postings: phrases of common words ("of the", "plesun sting") have
+ * tens of thousands of candidates by their words alone, each to decide
+ * on its stream. So a merge also posts, per unit, each word, separator,
+ * word triple whose words are among the vocabulary's first
+ * SX_PAIR_WORDS entries and whose separator is among its first
+ * SX_PAIR_SEPS (SUBJECT and BODY only). Ids never change, so whether a
+ * triple is posted is fixed forever; the first entries are the words of
+ * the first messages, which in Zipf text are the common ones (a rare
+ * word's own postings are short anyway). A triple is a vocabulary entry
+ * of its own, SX_PAIR_MARK a s b (a byte each; 0xFF never occurs in
+ * UTF-8, so no token or needle is or contains one), given an id at
+ * first use like a token, so that new pair lists too are appended at
+ * the end of sx_post. Measured at 100k messages: 1024 words, 2048
+ * separators and every namespace posted 636,000 more lists (postings
+ * 0.10x -> 0.26x the mail); these limits keep the pairs that phrases of
+ * common words need. */
+#define SX_PAIR_WORDS 256u
+#define SX_PAIR_SEPS 128u
+#define SX_PAIR_NS_MASK (1u << SX_NS_SUBJECT | 1u << SX_NS_BODY)
+#define SX_PAIR_MARK 0xFF
+#define SX_PAIR_LEN 4
+static inline bool sx_pair_ok(uint32_t a, uint32_t sep, uint32_t b)
+{
+	return a < SX_PAIR_WORDS && b < SX_PAIR_WORDS && sep < SX_PAIR_SEPS;
+}
+static inline void sx_pair_key(uint8_t out[SX_PAIR_LEN], uint32_t a,
+			       uint32_t sep, uint32_t b)
+{
+	out[0] = SX_PAIR_MARK;
+	out[1] = (uint8_t)a;
+	out[2] = (uint8_t)sep;
+	out[3] = (uint8_t)b;
+}
+
 /* Brings the store's vocabulary mirror in step with sx_vocab as txn sees
  * it: drops this process's uncommitted entries, reads entries others
  * added. 0 or -1. */

@@ -555,6 +555,7 @@ struct tokenizer {
 	struct acc *acc;
 	uint64_t doc;
 	uint32_t *ids;
+	uint8_t *word;		/* per token: a word, not a separator */
 	size_t nids, cap;
 	struct buf rec, tmp;
 	size_t units;
@@ -567,17 +568,34 @@ static int tok_unit(struct tokenizer *t, unsigned ns, const uint8_t *name,
 	t->nids = 0;
 	size_t at = 0;
 	while (at < len) {
-		size_t n = sx_token_len(p + at, len - at, NULL);
+		bool word;
+		size_t n = sx_token_len(p + at, len - at, &word);
 		uint32_t id = vocab_id(t->s, t->txn, p + at, n);
 		if (id == 0)
 			return -1;
 		if (t->nids == t->cap) {
 			t->cap = t->cap ? t->cap * 2 : 256;
 			t->ids = xrealloc(t->ids, t->cap * sizeof(*t->ids));
+			t->word = xrealloc(t->word, t->cap);
 		}
+		t->word[t->nids] = word;
 		t->ids[t->nids++] = id;
 		acc_add(t->acc, ns, id, t->doc);
 		at += n;
+	}
+	/* word, separator, word triples of common tokens (search-index-
+	 * private.h) */
+	for (size_t i = 0; i + 2 < t->nids &&
+	     (SX_PAIR_NS_MASK & (1u << ns)); i++) {
+		if (!t->word[i] || t->word[i + 1] || !t->word[i + 2] ||
+		    !sx_pair_ok(t->ids[i], t->ids[i + 1], t->ids[i + 2]))
+			continue;
+		uint8_t pk[SX_PAIR_LEN];
+		sx_pair_key(pk, t->ids[i], t->ids[i + 1], t->ids[i + 2]);
+		uint32_t id = vocab_id(t->s, t->txn, pk, SX_PAIR_LEN);
+		if (id == 0)
+			return -1;
+		acc_add(t->acc, ns, id, t->doc);
 	}
 	sx_tdoc_unit(&t->rec, ns, name, name_len, t->ids, t->nids);
 	t->units++;
@@ -736,6 +754,7 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 	buf_free(&t.rec);
 	buf_free(&t.tmp);
 	free(t.ids);
+	free(t.word);
 	free(docs);
 
 	if (r == 0 && acc.used > 0) {

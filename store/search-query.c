@@ -28,6 +28,7 @@ static inline unsigned filter_slot(uint32_t id)
 struct qtok {
 	const uint8_t *p;
 	size_t len;
+	bool word;		/* a word, not a separator */
 	uint32_t *ids;		/* ascending */
 	size_t n, cap;
 	uint8_t *bits;		/* ids as a bitmap (first, last, single) */
@@ -117,13 +118,14 @@ int store_search_query(struct store *s, unsigned ns_mask, const char *header,
 	}
 	size_t cap = 0;
 	for (size_t at = 0; at < len;) {
-		size_t n = sx_token_len(q->needle + at, len - at, NULL);
+		bool word;
+		size_t n = sx_token_len(q->needle + at, len - at, &word);
 		if (q->ntok == cap) {
 			cap = cap ? cap * 2 : 4;
 			q->tok = xrealloc(q->tok, cap * sizeof(*q->tok));
 		}
 		q->tok[q->ntok++] = (struct qtok){ .p = q->needle + at,
-						   .len = n };
+						   .len = n, .word = word };
 		at += n;
 	}
 	for (size_t i = 0; i < q->ntok; i++) {
@@ -295,6 +297,52 @@ static void set_cost(MDB_cursor *c, unsigned ns, struct qtok *t)
 
 /* The documents of one namespace whose postings have a token of every
  * set, as far as the work bounds allow (a superset), into all. */
+/* The documents of one namespace that may have the needle's word,
+ * separator, word triple at j: the pair postings of the triples of
+ * common words it can be (search-index-private.h), and the postings of
+ * the words it can be that are not common. 1 with b set, 0 if the
+ * triple is not worth it (too many combinations). */
+#define SX_PAIR_COMBOS_MAX 256
+static int pair_docs(struct store *s, MDB_cursor *c, struct store_sx_query *q,
+		     unsigned ns, size_t j, struct docbits *b,
+		     struct idlist *tmp, size_t *read_r)
+{
+	const struct qtok *x = &q->tok[j], *sep = &q->tok[j + 1],
+			  *y = &q->tok[j + 2];
+	uint32_t sid = sep->ids[0];
+	size_t xc = 0, yc = 0;
+	for (size_t i = 0; i < x->n && x->ids[i] < SX_PAIR_WORDS; i++)
+		xc++;
+	for (size_t i = 0; i < y->n && y->ids[i] < SX_PAIR_WORDS; i++)
+		yc++;
+	if (!(SX_PAIR_NS_MASK & (1u << ns)) || sid >= SX_PAIR_SEPS ||
+	    xc * yc > SX_PAIR_COMBOS_MAX || s->sx_vocab == NULL)
+		return 0;
+	int r = 0;
+	uint32_t *pairs = xmalloc((xc * yc + 1) * sizeof(*pairs));
+	size_t np = 0;
+	for (size_t a = 0; a < xc; a++)
+		for (size_t bb = 0; bb < yc; bb++) {
+			uint8_t pk[SX_PAIR_LEN];
+			sx_pair_key(pk, x->ids[a], sid, y->ids[bb]);
+			/* none: no document has the pair */
+			uint32_t id = sx_vocab_find(s->sx_vocab, pk,
+						    SX_PAIR_LEN);
+			if (id != 0)
+				pairs[np++] = id;
+		}
+	/* ids ascend; the common ones come first */
+	r = post_union(s, c, ns, pairs, np, b, tmp, read_r);
+	if (r == 0)
+		r = post_union(s, c, ns, x->ids + xc, x->n - xc, b, tmp,
+			       read_r);
+	if (r == 0)
+		r = post_union(s, c, ns, y->ids + yc, y->n - yc, b, tmp,
+			       read_r);
+	free(pairs);
+	return r < 0 ? -1 : 1;
+}
+
 static int ns_multi(struct store *s, MDB_cursor *c, struct store_sx_query *q,
 		    unsigned ns, struct docbits *all, struct idlist *tmp,
 		    size_t *read_r)
@@ -324,11 +372,22 @@ static int ns_multi(struct store *s, MDB_cursor *c, struct store_sx_query *q,
 		return 0;
 	struct docbits base = { 0 }, other = { 0 };
 	struct idlist list = { 0 };
-	int r = post_union(s, c, ns, q->tok[order[0]].ids, q->tok[order[0]].n,
-			   &base, tmp, read_r);
+	/* a word, separator, word triple: its pair postings are the base,
+	 * far smaller than any of its words' */
+	int r = 0, pair = 0;
+	for (size_t j = 0; j + 2 < q->ntok && pair == 0; j++)
+		if (q->tok[j].word && !q->tok[j + 1].word &&
+		    q->tok[j + 2].word)
+			pair = pair_docs(s, c, q, ns, j, &base, tmp, read_r);
+	if (pair < 0)
+		r = -1;
+	else if (pair == 0)
+		r = post_union(s, c, ns, q->tok[order[0]].ids,
+			       q->tok[order[0]].n, &base, tmp, read_r);
 	if (r == 0)
 		docbits_list(&base, &list);
-	for (size_t o = 1; o < nord && r == 0 && list.n > 0; o++) {
+	for (size_t o = pair ? 0 : 1; o < nord && r == 0 && list.n > 0;
+	     o++) {
 		const struct qtok *t = &q->tok[order[o]];
 		if (other.nw > 0)
 			memset(other.w, 0, other.nw * sizeof(*other.w));

@@ -118,10 +118,16 @@ static uint32_t tri_at(const uint8_t *p)
 	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 }
 
+/* Entries starting with this byte are the index's own (search-index-
+ * private.h: pairs): never matched by a needle, never trigram-indexed. */
+#define VOCAB_PRIVATE 0xFF
+
 static void tri_index(struct sx_vocab *v, uint32_t id)
 {
 	size_t n;
 	const uint8_t *p = sx_vocab_str(v, id, &n);
+	if (n > 0 && p[0] == VOCAB_PRIVATE)
+		return;
 	for (size_t i = 0; i + 2 < n; i++) {
 		if ((v->tri_used + 1) * 2 > v->tri_cap)
 			tri_grow(v);
@@ -182,7 +188,7 @@ void sx_vocab_truncate(struct sx_vocab *v, uint32_t count)
 static bool str_matches(const uint8_t *p, size_t n, const uint8_t *s,
 			size_t len, enum sx_vmatch how)
 {
-	if (n < len)
+	if (n < len || (n > 0 && p[0] == VOCAB_PRIVATE))
 		return false;
 	switch (how) {
 	case SX_VM_PREFIX:
@@ -261,7 +267,8 @@ void sx_vocab_match(const struct sx_vocab *v, const uint8_t *s, size_t len,
 			break;
 		size_t h = (size_t)(hit - v->arena);
 		uint32_t id = id_at(v, h);
-		if (h + len <= v->off[id + 1]) {
+		if (h + len <= v->off[id + 1] &&
+		    v->arena[v->off[id]] != VOCAB_PRIVATE) {
 			push(ids, n, cap, id);
 			at = v->off[id + 1];
 		} else {

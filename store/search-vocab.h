@@ -55,7 +55,8 @@ enum sx_vmatch {
 	SX_VM_PREFIX,		/* starts with it */
 };
 /* Appends to *ids (ascending) every id whose string matches s (len >=
- * 1) as asked. */
+ * 1) as asked. Entries starting with 0xFF (the index's own) never
+ * match. */
 void sx_vocab_match(const struct sx_vocab *v, const uint8_t *s, size_t len,
 		    enum sx_vmatch how, uint32_t **ids, size_t *n,
 		    size_t *cap);

@@ -226,6 +226,14 @@ static void test_vocab(void)
 	CU_ASSERT_EQUAL(match(&v, "ab", SX_VM_SUFFIX, NULL), 2);
 	CU_ASSERT_EQUAL(match(&v, "ma", SX_VM_SUFFIX, NULL), 1);
 	CU_ASSERT_EQUAL(match(&v, "zzz", SX_VM_SUBSTR, NULL), 0);
+	/* the index's own entries (0xFF first: pairs) match no needle, even
+	 * where their bytes would */
+	CU_ASSERT_EQUAL(sx_vocab_add(&v, (const uint8_t *)"\xff" "alp", 4), 10);
+	CU_ASSERT_EQUAL(match(&v, "alp", SX_VM_SUBSTR, NULL), 2);
+	CU_ASSERT_EQUAL(match(&v, "lp", SX_VM_SUBSTR, NULL), 2);
+	CU_ASSERT_EQUAL(match(&v, "alp", SX_VM_SUFFIX, NULL), 0);
+	CU_ASSERT_EQUAL(sx_vocab_find(&v, (const uint8_t *)"\xff" "alp", 4),
+			10);
 	/* many entries: the hash and the trigram index grow */
 	char w[32];
 	for (int i = 0; i < 20000; i++) {
@@ -233,7 +241,7 @@ static void test_vocab(void)
 		sx_vocab_add(&v, (const uint8_t *)w, strlen(w));
 	}
 	CU_ASSERT_EQUAL(sx_vocab_find(&v, (const uint8_t *)"w12345q", 7),
-			9 + 12345 + 1);
+			10 + 12345 + 1);
 	CU_ASSERT_EQUAL(match(&v, "1234", SX_VM_SUBSTR, NULL), 12);
 	CU_ASSERT(sx_vocab_bytes(&v) > 20000 * 8);
 	/* a merge that did not commit: its entries go */
@@ -244,6 +252,8 @@ static void test_vocab(void)
 	CU_ASSERT_EQUAL(match(&v, "alpha", SX_VM_SUBSTR, NULL), 2);
 	CU_ASSERT_EQUAL(sx_vocab_add(&v, (const uint8_t *)"new", 3), 6);
 	CU_ASSERT_EQUAL(sx_vocab_find(&v, (const uint8_t *)"new", 3), 6);
+	CU_ASSERT_EQUAL(sx_vocab_find(&v, (const uint8_t *)"\xff" "alp", 4),
+			0);
 	sx_vocab_free(&v);
 }
 
