@@ -20,10 +20,23 @@
  * token starting with tk (search-token.h says why the boundaries line
  * up); its candidates are the intersection of the postings of those
  * sets (the most selective first, as far as reading them is cheap),
- * and each candidate is decided
- * on its id stream, compared against the sets as bitmaps over the
- * vocabulary: no inflating, no string compare. The token streams are
- * also smaller than zlib'd text, the vocabulary being stored once.
+ * and the store decides each candidate on its token stream (shift-and
+ * over the sets as bitmaps over the vocabulary: no inflating, no string
+ * compare, about 2 us a document) in one cursor pass, so that every
+ * answer it gives is exact but for held documents. The token streams
+ * are also smaller than zlib'd text, the vocabulary being stored once.
+ *
+ * Phrases of common words would still have most documents as
+ * candidates, so word, separator, word triples of common tokens also
+ * have postings (pair postings, search-index-private.h): such a phrase's
+ * candidates are the documents with one of the triples it can be, or
+ * with one of its uncommon words.
+ *
+ * Measured at 100k generated messages (3.9 KB each, tests/bench): rare
+ * word 0.1 ms, common word (75k matches) 21-31 ms, phrase of two common
+ * words 42-59 ms, 1-2 byte needles 30-45 ms, any query under 100 ms;
+ * postings 0.12x the mail, vocabulary 0.02x, token streams 0.22x; merge
+ * 7,000+ documents/s (on a loaded 2-core machine).
  *
  * Documents are blobs (a COPY shares its blob, so it is indexed once);
  * blob ids are store-wide, never reused, and grow with every append.
@@ -31,7 +44,8 @@
  *
  *   sx_vocab    key id(4 BE) -> the token's bytes; ids from 1 in order of
  *               first use, id 1 always " " (SX_ID_SPACE); only grows
- *               (a reindex keeps it; unused entries cost a few bytes)
+ *               (a reindex keeps it; unused entries cost a few bytes);
+ *               entries starting with 0xFF are pair keys, not tokens
  *   sx_post     key id(4 BE) ns(1) first-doc(8 BE) -> chunk (below);
  *               the id first so that new lists are appended at the end
  *   sx_text     key doc(8 BE) -> document text record: held documents
@@ -68,8 +82,10 @@
  * Memory: the vocabulary is mirrored in the store handle (store/
  * search-vocab.h), loaded at the first search or merge and kept in step
  * with sx_vocab (new entries are read at each query; a merge adds its
- * own): its strings, an offset, a hash slot and the trigram index, about
- * 4 x (length + 3) bytes an entry (store_sx_stats.vocab_mem gives it).
+ * own): its strings, an offset, a hash slot and the trigram index: 60
+ * bytes an entry at 100k messages (327,000 entries, 19.6 MB, most of
+ * them tokens of one message such as Message-ID parts;
+ * store_sx_stats.vocab_mem gives it).
  *
  * Namespaces: SUBJECT, FROM, TO, CC, BCC (the decoded fields), HEADER
  * (every unit of the top-level header as TEXT sees it, "NAME: value", and
