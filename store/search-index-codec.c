@@ -186,11 +186,71 @@ void sx_doc_free(struct sx_doc *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Stored, not deflated: the record lives until the next merge turns it
- * into tokens (search-index.h), and deflating would cost every APPEND. */
+/* Blocks are stored, not deflated: the record lives until the next
+ * merge turns it into tokens (search-index.h), and deflating would cost
+ * every APPEND. But a large block is deflated (fast level, streaming,
+ * no second copy): its record goes into LMDB's dirty pages, held in
+ * memory until the commit, and a 60 MB part would otherwise cost its
+ * size again. */
+#define SX_DEFLATE_MIN ((size_t)64 << 10)
+#define SX_DEFLATE_LEVEL 1
+
+static bool deflate_block(const uint8_t *in, size_t len, struct buf *out)
+{
+	size_t at = out->len;
+	buf_append_byte(out, 1);
+	sx_buf_varint(out, len);
+	/* stored_len goes here once known: room for the longest varint */
+	size_t slot = out->len;
+	buf_reserve(out, 10);
+	out->len += 10;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, SX_DEFLATE_LEVEL) != Z_OK) {
+		out->len = at;
+		return false;
+	}
+	z.next_in = (Bytef *)in;
+	int zr = Z_OK;
+	size_t done = 0;
+	while (zr == Z_OK) {
+		size_t left = len - done;
+		z.avail_in = left > (1u << 30) ? (1u << 30) : (uInt)left;
+		buf_reserve(out, 65536);
+		z.next_out = (Bytef *)out->data + out->len;
+		z.avail_out = 65536;
+		size_t before_in = z.avail_in;
+		bool last = left == z.avail_in;
+		zr = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+		done += before_in - z.avail_in;
+		out->len += 65536 - z.avail_out;
+		/* deflate that grows the text is no use */
+		if (out->len - slot - 10 >= len) {
+			zr = Z_BUF_ERROR;
+			break;
+		}
+	}
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		out->len = at;
+		return false;
+	}
+	size_t stored = out->len - slot - 10;
+	uint8_t v[10];
+	size_t k = sx_varint_put(v, stored);
+	memcpy((uint8_t *)out->data + slot, v, k);
+	memmove((uint8_t *)out->data + slot + k,
+		(uint8_t *)out->data + slot + 10, stored);
+	out->len = slot + k + stored;
+	return true;
+}
+
 static void pack_block(const struct buf *in, struct buf *out)
 {
 	size_t len = in != NULL ? in->len : 0;
+	if (len >= SX_DEFLATE_MIN &&
+	    deflate_block((const uint8_t *)in->data, len, out))
+		return;
 	buf_append_byte(out, 0);
 	sx_buf_varint(out, len);
 	sx_buf_str(out, len > 0 ? (const void *)in->data : "", len);

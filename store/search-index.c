@@ -507,10 +507,30 @@ struct merge_ctx {
 	bool more;		/* held documents remain */
 };
 
-/* The text of a held document, extracting it if it has none. 1 with
- * rec, 0 if there is none and none can be made. */
+static int unpack_held(struct store *s, uint64_t id, const uint8_t *p,
+		       size_t len, struct sx_doc *doc)
+{
+	/* neither can happen unless the disk lies: index nothing, keep it
+	 * held, queries use the matcher */
+	if (len > 0 && p[0] == SX_TDOC_VERSION) {
+		log_warn("store %s: merged text of held blob %llu", s->dir,
+			 (unsigned long long)id);
+		return 0;
+	}
+	if (sx_doc_unpack(p, len, doc) < 0) {
+		log_warn("store %s: bad search text of blob %llu", s->dir,
+			 (unsigned long long)id);
+		return 0;
+	}
+	return 1;
+}
+
+/* The text of a held document, extracting it if it has none, unpacked
+ * into doc (from the holding area's value itself: no copy of a large
+ * record beside the one sx_doc_unpack keeps). 1 with doc, 0 if there is
+ * none and none can be made, or it does not unpack. */
 static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
-			  struct buf *rec)
+			  struct buf *rec, struct sx_doc *doc)
 {
 	uint8_t key[8];
 	MDB_val v;
@@ -519,10 +539,8 @@ static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
 	int r = store_db_get(s, txn, s->db_sx_pending, key, 8, &v);
 	if (r < 0)
 		return -1;
-	if (r > 0 && v.mv_size > 0) {
-		buf_append(rec, v.mv_data, v.mv_size);
-		return 1;
-	}
+	if (r > 0 && v.mv_size > 0)
+		return unpack_held(s, id, v.mv_data, v.mv_size, doc);
 	if (s->sx_extractor == NULL)
 		return 0;
 	struct buf data, cache;
@@ -545,7 +563,9 @@ static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
 	bool ok = store_sx_extract(s, data.data, data.len, &cache, r > 0, rec);
 	buf_free(&data);
 	buf_free(&cache);
-	return ok ? 1 : 0;	/* made now, merged now: not stored */
+	/* made now, merged now: not stored */
+	return ok ? unpack_held(s, id, (const uint8_t *)rec->data, rec->len,
+				doc) : 0;
 }
 
 /* Turns a held document's string record into units of tokens. */
@@ -554,18 +574,22 @@ struct tokenizer {
 	MDB_txn *txn;
 	struct acc *acc;
 	uint64_t doc;
-	uint32_t *ids;
-	uint8_t *word;		/* per token: a word, not a separator */
-	size_t nids, cap;
-	struct buf rec, tmp;
+	struct buf rec, tmp, codes;
 	size_t units;
 };
 
-/* One unit: its tokens' ids posted and written to the record. */
+/* One unit: its tokens' ids posted and written to the record, as they
+ * come: a 60 MB text part is never an array of ids. */
 static int tok_unit(struct tokenizer *t, unsigned ns, const uint8_t *name,
 		    size_t name_len, const uint8_t *p, size_t len)
 {
-	t->nids = 0;
+	struct sx_unit_writer w;
+	buf_clear(&t->codes);
+	sx_unit_begin(&w, &t->codes);
+	/* the two tokens before, for the pair postings */
+	uint32_t id1 = 0, id2 = 0;
+	bool word1 = false, word2 = false;
+	bool pairs = (SX_PAIR_NS_MASK & (1u << ns)) != 0;
 	size_t at = 0;
 	while (at < len) {
 		bool word;
@@ -573,31 +597,27 @@ static int tok_unit(struct tokenizer *t, unsigned ns, const uint8_t *name,
 		uint32_t id = vocab_id(t->s, t->txn, p + at, n);
 		if (id == 0)
 			return -1;
-		if (t->nids == t->cap) {
-			t->cap = t->cap ? t->cap * 2 : 256;
-			t->ids = xrealloc(t->ids, t->cap * sizeof(*t->ids));
-			t->word = xrealloc(t->word, t->cap);
-		}
-		t->word[t->nids] = word;
-		t->ids[t->nids++] = id;
+		sx_unit_put(&w, id);
 		acc_add(t->acc, ns, id, t->doc);
+		/* word, separator, word of common tokens (search-index-
+		 * private.h) */
+		if (pairs && word && !word1 && word2 &&
+		    sx_pair_ok(id2, id1, id)) {
+			uint8_t pk[SX_PAIR_LEN];
+			sx_pair_key(pk, id2, id1, id);
+			uint32_t pid = vocab_id(t->s, t->txn, pk, SX_PAIR_LEN);
+			if (pid == 0)
+				return -1;
+			acc_add(t->acc, ns, pid, t->doc);
+		}
+		id2 = id1;
+		word2 = word1;
+		id1 = id;
+		word1 = word;
 		at += n;
 	}
-	/* word, separator, word triples of common tokens (search-index-
-	 * private.h) */
-	for (size_t i = 0; i + 2 < t->nids &&
-	     (SX_PAIR_NS_MASK & (1u << ns)); i++) {
-		if (!t->word[i] || t->word[i + 1] || !t->word[i + 2] ||
-		    !sx_pair_ok(t->ids[i], t->ids[i + 1], t->ids[i + 2]))
-			continue;
-		uint8_t pk[SX_PAIR_LEN];
-		sx_pair_key(pk, t->ids[i], t->ids[i + 1], t->ids[i + 2]);
-		uint32_t id = vocab_id(t->s, t->txn, pk, SX_PAIR_LEN);
-		if (id == 0)
-			return -1;
-		acc_add(t->acc, ns, id, t->doc);
-	}
-	sx_tdoc_unit(&t->rec, ns, name, name_len, t->ids, t->nids);
+	sx_unit_end(&w);
+	sx_tdoc_unit_codes(&t->rec, ns, name, name_len, &t->codes);
 	t->units++;
 	return 0;
 }
@@ -710,26 +730,13 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 	buf_init(&rec);
 	buf_init(&t.rec);
 	buf_init(&t.tmp);
+	buf_init(&t.codes);
 	int r = 0;
 	for (size_t i = 0; i < ndocs && r == 0; i++) {
-		r = merge_doc_text(s, txn, docs[i], &rec);
+		r = merge_doc_text(s, txn, docs[i], &rec, &doc);
 		if (r <= 0)
 			continue;	/* stays held; -1 ends the loop */
 		r = 0;
-		if (rec.len > 0 && ((const uint8_t *)rec.data)[0] ==
-				   SX_TDOC_VERSION) {
-			/* cannot happen unless the disk lies */
-			log_warn("store %s: merged text of held blob %llu",
-				 s->dir, (unsigned long long)docs[i]);
-			continue;
-		}
-		if (sx_doc_unpack(rec.data, rec.len, &doc) < 0) {
-			/* cannot happen unless the disk lies: index
-			 * nothing, keep it held, queries use the matcher */
-			log_warn("store %s: bad search text of blob %llu",
-				 s->dir, (unsigned long long)docs[i]);
-			continue;
-		}
 		t.doc = docs[i];
 		if (tok_doc(&t, &doc) < 0) {
 			r = -1;
@@ -753,8 +760,7 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 	buf_free(&rec);
 	buf_free(&t.rec);
 	buf_free(&t.tmp);
-	free(t.ids);
-	free(t.word);
+	buf_free(&t.codes);
 	free(docs);
 
 	if (r == 0 && acc.used > 0) {

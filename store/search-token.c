@@ -110,31 +110,55 @@ size_t sx_token_len(const uint8_t *p, size_t len, bool *word_r)
 
 /* ---- unit streams ---- */
 
+static void put_code(struct buf *out, uint64_t code)
+{
+	buf_reserve(out, 10);
+	out->len += sx_varint_put((uint8_t *)out->data + out->len, code);
+}
+
+void sx_unit_begin(struct sx_unit_writer *w, struct buf *out)
+{
+	w->out = out;
+	w->held = 0;
+}
+
+void sx_unit_put(struct sx_unit_writer *w, uint32_t id)
+{
+	if (w->held != 0) {
+		if (id == SX_ID_SPACE) {
+			/* the space rides on the token before it */
+			put_code(w->out, (uint64_t)w->held << 1 | 1);
+			w->held = 0;
+			return;
+		}
+		put_code(w->out, (uint64_t)w->held << 1);
+		w->held = 0;
+	}
+	if (id == SX_ID_SPACE)
+		put_code(w->out, (uint64_t)id << 1);
+	else
+		w->held = id;
+}
+
+void sx_unit_end(struct sx_unit_writer *w)
+{
+	if (w->held != 0)
+		put_code(w->out, (uint64_t)w->held << 1);
+	w->held = 0;
+}
+
 void sx_unit_encode(const uint32_t *ids, size_t n, struct buf *out)
 {
-	uint8_t tmp[2 * 5 * 64];
-	size_t need = 0;
-	/* the length comes first: count it, then write */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t code = (uint64_t)ids[i] << 1;
-		if (i + 1 < n && ids[i + 1] == SX_ID_SPACE &&
-		    ids[i] != SX_ID_SPACE) {
-			code |= 1;
-			i++;
-		}
-		need += sx_varint_put(tmp, code);
-	}
-	sx_buf_varint(out, need);
-	buf_reserve(out, need);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t code = (uint64_t)ids[i] << 1;
-		if (i + 1 < n && ids[i + 1] == SX_ID_SPACE &&
-		    ids[i] != SX_ID_SPACE) {
-			code |= 1;
-			i++;
-		}
-		out->len += sx_varint_put((uint8_t *)out->data + out->len, code);
-	}
+	struct buf codes;
+	struct sx_unit_writer w;
+	buf_init(&codes);
+	sx_unit_begin(&w, &codes);
+	for (size_t i = 0; i < n; i++)
+		sx_unit_put(&w, ids[i]);
+	sx_unit_end(&w);
+	sx_buf_str(out, codes.len > 0 ? (const void *)codes.data : "",
+		   codes.len);
+	buf_free(&codes);
 }
 
 int sx_unit_decode(const uint8_t *p, size_t len, uint32_t **ids, size_t *n,
@@ -251,4 +275,14 @@ void sx_tdoc_unit(struct buf *out, unsigned ns, const uint8_t *name,
 	if (name != NULL)
 		sx_buf_str(out, name, name_len);
 	sx_unit_encode(ids, n, out);
+}
+
+void sx_tdoc_unit_codes(struct buf *out, unsigned ns, const uint8_t *name,
+			size_t name_len, const struct buf *codes)
+{
+	buf_append_byte(out, (uint8_t)(ns | (name != NULL ? 0x80 : 0)));
+	if (name != NULL)
+		sx_buf_str(out, name, name_len);
+	sx_buf_str(out, codes->len > 0 ? (const void *)codes->data : "",
+		   codes->len);
 }

@@ -52,6 +52,15 @@ size_t sx_token_len(const uint8_t *p, size_t len, bool *word_r);
 
 /* Appends one unit (varint length + codes) of ids[0..n). */
 void sx_unit_encode(const uint32_t *ids, size_t n, struct buf *out);
+/* The codes alone, one id at a time (a unit of a huge part is never a
+ * whole array of ids): begin, put each id, end; codes go to out. */
+struct sx_unit_writer {
+	struct buf *out;
+	uint32_t held;		/* an id waiting to see if " " follows */
+};
+void sx_unit_begin(struct sx_unit_writer *w, struct buf *out);
+void sx_unit_put(struct sx_unit_writer *w, uint32_t id);
+void sx_unit_end(struct sx_unit_writer *w);
 /* Decodes the codes p[0..len) (without the length) into ids, space
  * tokens expanded. 0, or -1 if malformed (ids past *n undefined). */
 int sx_unit_decode(const uint8_t *p, size_t len, uint32_t **ids, size_t *n,
@@ -83,5 +92,8 @@ int sx_tdoc_parse(const uint8_t *rec, size_t len, struct sx_tdoc *d);
 void sx_tdoc_begin(struct buf *out);
 void sx_tdoc_unit(struct buf *out, unsigned ns, const uint8_t *name,
 		  size_t name_len, const uint32_t *ids, size_t n);
+/* The same with the codes made by a writer. */
+void sx_tdoc_unit_codes(struct buf *out, unsigned ns, const uint8_t *name,
+			size_t name_len, const struct buf *codes);
 
 #endif

@@ -273,6 +273,19 @@ static void test_doc_record(void)
 	/* every truncation is refused */
 	for (size_t cut = 0; cut < rec.len; cut++)
 		CU_ASSERT_EQUAL(sx_doc_unpack(rec.data, cut, &d), -1);
+	/* a large body is deflated, streaming, and comes back whole */
+	buf_clear(&body);
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&body, "word%d ", i % 977);
+	buf_append_byte(&body, 0xff);
+	buf_clear(&rec);
+	sx_doc_pack(&hdr, &body, &rec);
+	CU_ASSERT(rec.len < body.len / 3);
+	CU_ASSERT_FATAL(sx_doc_unpack(rec.data, rec.len, &d) == 0);
+	CU_ASSERT(d.body_text.len == body.len &&
+		  memcmp(d.body_text.p, body.data, body.len) == 0);
+	for (size_t cut = 0; cut < rec.len; cut += 97)
+		CU_ASSERT_EQUAL(sx_doc_unpack(rec.data, cut, &d), -1);
 	sx_doc_free(&d);
 	buf_free(&hdr);
 	buf_free(&body);
