@@ -217,6 +217,7 @@ int sx_vocab_sync(struct store *s, MDB_txn *txn)
 	sx_vocab_truncate(v, v->committed);
 	if (st.ms_entries == v->committed)
 		return 0;
+	sx_vocab_reserve(v, st.ms_entries - v->committed);
 	MDB_cursor *c;
 	if ((rc = mdb_cursor_open(txn, s->db_sx_vocab, &c)) != 0)
 		return store_mdb_fail(s, rc, "mdb_cursor_open");

@@ -146,11 +146,27 @@ static void tri_index(struct sx_vocab *v, uint32_t id)
 	}
 }
 
+void sx_vocab_reserve(struct sx_vocab *v, size_t entries)
+{
+	/* the hash at its final size at once: growing by doubling hashes
+	 * every entry about twice over */
+	size_t cap = v->hash_cap ? v->hash_cap : 4096;
+	while ((v->count + entries + 1) * 2 > cap)
+		cap *= 2;
+	if (cap != v->hash_cap)
+		hash_rebuild(v, cap);
+	if (v->count + entries + 2 > v->off_cap) {
+		v->off_cap = v->count + entries + 2;
+		v->off = xrealloc(v->off, v->off_cap * sizeof(*v->off));
+	}
+}
+
 uint32_t sx_vocab_add(struct sx_vocab *v, const uint8_t *s, size_t len)
 {
 	uint32_t id = v->count + 1;
 	if ((size_t)id + 2 > v->off_cap) {
-		v->off_cap *= 2;
+		v->off_cap = v->off_cap * 2 > (size_t)id + 2 ? v->off_cap * 2 :
+							      (size_t)id + 2;
 		v->off = xrealloc(v->off, v->off_cap * sizeof(*v->off));
 	}
 	if (v->arena_len + len > v->arena_cap) {

@@ -38,6 +38,8 @@ uint32_t sx_vocab_find(const struct sx_vocab *v, const uint8_t *s,
 		       size_t len);
 /* Adds s (not present; len >= 1) as id count + 1 and returns it. */
 uint32_t sx_vocab_add(struct sx_vocab *v, const uint8_t *s, size_t len);
+/* Makes room for entries more (a load of known size). */
+void sx_vocab_reserve(struct sx_vocab *v, size_t entries);
 /* Drops ids above count (a merge that did not commit). */
 void sx_vocab_truncate(struct sx_vocab *v, uint32_t count);
 static inline const uint8_t *sx_vocab_str(const struct sx_vocab *v,
