@@ -167,6 +167,8 @@ int sx_unit_decode(const uint8_t *p, size_t len, uint32_t **ids, size_t *n,
 	/* every code takes a byte and yields at most two ids: one growth
 	 * up front, then no checks in the loop (verification decodes
 	 * hundreds of thousands of codes a query) */
+	if (len == 0)
+		return 0;
 	if (*cap - *n < 2 * len) {
 		*cap = *n + 2 * len + 64;
 		*ids = xrealloc(*ids, *cap * sizeof(**ids));
