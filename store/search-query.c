@@ -1,6 +1,8 @@
 /* Queries on the search index: a text key compiled against the
- * vocabulary, its candidates (exact for one token), and the decision on
- * one document's token streams; see search-index.h. */
+ * vocabulary, its answer (the postings for one token; for more, the
+ * candidates from the postings and pair postings, each decided on its
+ * token streams), and the decision on one document; see
+ * search-index.h. */
 #include "search-index-private.h"
 
 #include <stdlib.h>
@@ -9,8 +11,9 @@
 #include "../common/unicode-fold.h"
 
 /* Work bounds of a multi-token candidate set: a token set whose postings
- * span more chunks than this only costs reading and is left to the
- * verification; at most this many sets are intersected. */
+ * span more chunks than this costs more to read than it saves, and is
+ * left to the decision on the streams; at most this many sets are
+ * intersected. */
 #define SX_INTERSECT_CHUNKS_MAX 8192
 #define SX_INTERSECT_SETS_MAX 8
 /* Sets of more vocabulary entries than this are not probed for their
