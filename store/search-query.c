@@ -599,7 +599,8 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 				&cand->decided);
 	}
 	if (r == 0) {
-		memset(docs.w, 0, docs.nw * sizeof(*docs.w));
+		if (docs.nw > 0)
+			memset(docs.w, 0, docs.nw * sizeof(*docs.w));
 		for (size_t i = 0; i < list.n; i++)
 			docbits_set(&docs, list.v[i]);
 		docbits_list(&held, &list);

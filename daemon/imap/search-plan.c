@@ -234,8 +234,9 @@ static int plan_node(struct plan *p, const struct imap_search_key *k,
 			 * (plan_text_match), the candidates narrow */
 			pk->exact = true;
 			pk->uids = xmalloc((cand.count + 1) * sizeof(*pk->uids));
-			memcpy(pk->uids, cand.uids,
-			       cand.count * sizeof(*pk->uids));
+			if (cand.count > 0)
+				memcpy(pk->uids, cand.uids,
+				       cand.count * sizeof(*pk->uids));
 			pk->nuids = cand.count;
 			pk->verify = cand.verify;
 			pk->nverify = cand.nverify;
