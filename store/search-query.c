@@ -448,15 +448,47 @@ static int map_docs(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	uint32_t *uids = NULL;
 	size_t n = 0, cap = 0;
 	int r = 0;
-	for (size_t i = 0; i < docs->n && r == 0; i++) {
-		uint8_t key[8], val[8];
-		store_key_blob(key, docs->v[i]);
-		store_key_message(val, mailbox_id, 0);
-		MDB_val k = { 8, key }, v = { 8, val };
-		for (rc = mdb_cursor_get(bc, &k, &v, MDB_GET_BOTH_RANGE);
-		     rc == 0; rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_DUP)) {
-			if (v.mv_size != 8 ||
-			    store_get_be32(v.mv_data) != mailbox_id)
+	/* documents ascend: step the cursor forward a few keys where a
+	 * seek from the root would compare keys all the way down (75,000
+	 * documents of a common word) */
+	bool placed = false, at_end = false;
+	uint64_t cur = 0;
+	MDB_val k, v;
+	for (size_t i = 0; i < docs->n && r == 0 && !at_end; i++) {
+		uint64_t d = docs->v[i];
+		for (int step = 0; placed && cur < d && step < 8; step++) {
+			rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_NODUP);
+			if (rc != 0)
+				break;
+			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+		}
+		if (!placed || cur < d) {
+			uint8_t key[8];
+			store_key_blob(key, d);
+			k = (MDB_val){ 8, key };
+			rc = mdb_cursor_get(bc, &k, &v, MDB_SET_RANGE);
+			placed = true;
+			if (rc == MDB_NOTFOUND) {
+				at_end = true;
+				break;
+			}
+			if (rc != 0) {
+				r = store_mdb_fail(s, rc, "mdb_cursor_get");
+				break;
+			}
+			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+		}
+		if (cur != d)
+			continue;	/* no message: dead */
+		/* its (mailbox, uid) pairs, in order: this mailbox's */
+		rc = mdb_cursor_get(bc, &k, &v, MDB_FIRST_DUP);
+		for (; rc == 0; rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_DUP)) {
+			if (v.mv_size != 8)
+				continue;
+			uint32_t mb = store_get_be32(v.mv_data);
+			if (mb < mailbox_id)
+				continue;
+			if (mb > mailbox_id)
 				break;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
