@@ -603,7 +603,7 @@ static int tok_unit(struct tokenizer *t, unsigned ns, const uint8_t *name,
 		/* word, separator, word of common tokens (search-index-
 		 * private.h) */
 		if (pairs && word && !word1 && word2 &&
-		    sx_pair_ok(id2, id1, id)) {
+		    sx_pair_ok(t->s->sx_vocab, id2, id1, id)) {
 			uint8_t pk[SX_PAIR_LEN];
 			sx_pair_key(pk, id2, id1, id);
 			uint32_t pid = vocab_id(t->s, t->txn, pk, SX_PAIR_LEN);

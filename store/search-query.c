@@ -313,13 +313,16 @@ static int pair_docs(struct store *s, MDB_cursor *c, struct store_sx_query *q,
 	const struct qtok *x = &q->tok[j], *sep = &q->tok[j + 1],
 			  *y = &q->tok[j + 2];
 	uint32_t sid = sep->ids[0];
+	const struct sx_vocab *v = s->sx_vocab;
+	if (!(SX_PAIR_NS_MASK & (1u << ns)) || v == NULL)
+		return 0;
+	/* ids ascend: the common ones come first */
 	size_t xc = 0, yc = 0;
-	for (size_t i = 0; i < x->n && x->ids[i] < SX_PAIR_WORDS; i++)
+	while (xc < x->n && sx_pair_common(v, x->ids[xc], 1))
 		xc++;
-	for (size_t i = 0; i < y->n && y->ids[i] < SX_PAIR_WORDS; i++)
+	while (yc < y->n && sx_pair_common(v, y->ids[yc], 1))
 		yc++;
-	if (!(SX_PAIR_NS_MASK & (1u << ns)) || sid >= SX_PAIR_SEPS ||
-	    xc * yc > SX_PAIR_COMBOS_MAX || s->sx_vocab == NULL)
+	if (!sx_pair_common(v, sid, 0) || xc * yc > SX_PAIR_COMBOS_MAX)
 		return 0;
 	int r = 0;
 	uint32_t *pairs = xmalloc((xc * yc + 1) * sizeof(*pairs));

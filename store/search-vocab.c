@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Entries starting with this byte are the index's own (search-index-
+ * private.h: pairs): never matched by a needle, never trigram-indexed. */
+#define VOCAB_PRIVATE 0xFF
+
 void sx_vocab_init(struct sx_vocab *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -118,10 +122,6 @@ static uint32_t tri_at(const uint8_t *p)
 	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 }
 
-/* Entries starting with this byte are the index's own (search-index-
- * private.h: pairs): never matched by a needle, never trigram-indexed. */
-#define VOCAB_PRIVATE 0xFF
-
 static void tri_index(struct sx_vocab *v, uint32_t id)
 {
 	size_t n;
@@ -161,6 +161,17 @@ void sx_vocab_reserve(struct sx_vocab *v, size_t entries)
 	}
 }
 
+static void count_token(struct sx_vocab *v, uint32_t id)
+{
+	if (v->arena[v->off[id]] == VOCAB_PRIVATE)
+		return;
+	v->tokens++;
+	if (v->tokens == SX_VOCAB_RANK_SEPS)
+		v->rank_id[0] = id;
+	if (v->tokens == SX_VOCAB_RANK_WORDS)
+		v->rank_id[1] = id;
+}
+
 uint32_t sx_vocab_add(struct sx_vocab *v, const uint8_t *s, size_t len)
 {
 	uint32_t id = v->count + 1;
@@ -179,6 +190,7 @@ uint32_t sx_vocab_add(struct sx_vocab *v, const uint8_t *s, size_t len)
 	v->arena_len += len;
 	v->off[id + 1] = (uint32_t)v->arena_len;
 	v->count = id;
+	count_token(v, id);
 	if (((size_t)id + 1) * 2 > v->hash_cap)
 		hash_rebuild(v, v->hash_cap ? v->hash_cap * 2 : 4096);
 	else
@@ -199,6 +211,10 @@ void sx_vocab_truncate(struct sx_vocab *v, uint32_t count)
 	v->count = count;
 	v->arena_len = v->off[count + 1];
 	hash_rebuild(v, v->hash_cap);
+	v->tokens = 0;
+	v->rank_id[0] = v->rank_id[1] = 0;
+	for (uint32_t id = 1; id <= count; id++)
+		count_token(v, id);
 }
 
 static bool str_matches(const uint8_t *p, size_t n, const uint8_t *s,

@@ -29,7 +29,14 @@ struct sx_vocab {
 	size_t hash_cap;
 	struct sx_vtri *tri;
 	size_t tri_cap, tri_used;
+	/* tokens (entries not starting with 0xFF) among ids 1..count, and
+	 * the id of the SX_VOCAB_RANKS[i]-th (0: not that many yet): fixed
+	 * once reached, since ids only grow (search-index-private.h, pairs) */
+	uint32_t tokens;
+	uint32_t rank_id[2];
 };
+#define SX_VOCAB_RANK_SEPS 128u
+#define SX_VOCAB_RANK_WORDS 256u
 
 void sx_vocab_init(struct sx_vocab *v);
 void sx_vocab_free(struct sx_vocab *v);

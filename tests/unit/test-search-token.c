@@ -244,9 +244,14 @@ static void test_vocab(void)
 			10 + 12345 + 1);
 	CU_ASSERT_EQUAL(match(&v, "1234", SX_VM_SUBSTR, NULL), 12);
 	CU_ASSERT(sx_vocab_bytes(&v) > 20000 * 8);
+	/* ranks count tokens only: 9 before the 0xFF entry (id 10), so
+	 * the 128th token is id 129 and the 256th id 257 */
+	CU_ASSERT_EQUAL(v.rank_id[0], 129);
+	CU_ASSERT_EQUAL(v.rank_id[1], 257);
 	/* a merge that did not commit: its entries go */
 	sx_vocab_truncate(&v, 5);
 	CU_ASSERT_EQUAL(v.count, 5);
+	CU_ASSERT(v.tokens == 5 && v.rank_id[0] == 0 && v.rank_id[1] == 0);
 	CU_ASSERT_EQUAL(sx_vocab_find(&v, (const uint8_t *)"w1q", 3), 0);
 	CU_ASSERT_EQUAL(match(&v, "1234", SX_VM_SUBSTR, NULL), 0);
 	CU_ASSERT_EQUAL(match(&v, "alpha", SX_VM_SUBSTR, NULL), 2);
