@@ -32,11 +32,12 @@
  * candidates are the documents with one of the triples it can be, or
  * with one of its uncommon words.
  *
- * Measured at 100k generated messages (3.9 KB each, tests/bench): rare
- * word 0.1 ms, common word (75k matches) 21-31 ms, phrase of two common
- * words 42-59 ms, 1-2 byte needles 30-45 ms, any query under 100 ms;
- * postings 0.12x the mail, vocabulary 0.02x, token streams 0.22x; merge
- * 7,000+ documents/s (on a loaded 2-core machine).
+ * Measured at 100k generated messages (3.9 KB each, tests/bench, a
+ * 2-core machine shared with other builds): rare word 0.1 ms, common
+ * word (75k matches) 25 ms, phrase of two common words 46 ms, 1-2 byte
+ * needles 30 ms, any query under 80 ms; postings 0.13x the mail,
+ * vocabulary 0.02x, token streams 0.22x, all 0.38x; merge 6,500
+ * documents/s.
  *
  * Documents are blobs (a COPY shares its blob, so it is indexed once);
  * blob ids are store-wide, never reused, and grow with every append.
@@ -82,10 +83,11 @@
  * Memory: the vocabulary is mirrored in the store handle (store/
  * search-vocab.h), loaded at the first search or merge and kept in step
  * with sx_vocab (new entries are read at each query; a merge adds its
- * own): its strings, an offset, a hash slot and the trigram index: 60
- * bytes an entry at 100k messages (327,000 entries, 19.6 MB, most of
- * them tokens of one message such as Message-ID parts;
- * store_sx_stats.vocab_mem gives it).
+ * own): its strings, an offset, a hash slot and the trigram index: 57
+ * bytes an entry at 100k messages (345,000 entries with the pairs,
+ * 19.6 MB, most of them tokens of one message such as Message-ID parts;
+ * store_sx_stats.vocab_mem gives it). Loading it costs 0.3-0.6 s at a
+ * worker's first search of such a store.
  *
  * Namespaces: SUBJECT, FROM, TO, CC, BCC (the decoded fields), HEADER
  * (every unit of the top-level header as TEXT sees it, "NAME: value", and
