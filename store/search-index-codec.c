@@ -1,18 +1,13 @@
-/* Pure parts of the search index: varints, posting chunks, document text
- * records and their trigrams; see search-index.h. Fuzzed by
+/* Pure parts of the search index: varints, posting chunks and held
+ * document text records; see search-index.h. Fuzzed by
  * tests/fuzz/fuzz-search-index.c. */
 #include "search-index.h"
 
-#include "../common/unicode-fold.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-/* zlib level for document text: 6 costs about twice the time of 1 for
- * 10-15% less text; text is compressed once and inflated at every
- * verification, which costs the same at either level. */
-#define SX_ZLIB_LEVEL 6
 /* Bound on a block's uncompressed size (a message is at most 2 GiB). */
 #define SX_BLOCK_MAX ((uint64_t)1 << 31)
 
@@ -191,26 +186,71 @@ void sx_doc_free(struct sx_doc *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Blocks are stored, not deflated: the record lives until the next
+ * merge turns it into tokens (search-index.h), and deflating would cost
+ * every APPEND. But a large block is deflated (fast level, streaming,
+ * no second copy): its record goes into LMDB's dirty pages, held in
+ * memory until the commit, and a 60 MB part would otherwise cost its
+ * size again. */
+#define SX_DEFLATE_MIN ((size_t)64 << 10)
+#define SX_DEFLATE_LEVEL 1
+
+static bool deflate_block(const uint8_t *in, size_t len, struct buf *out)
+{
+	size_t at = out->len;
+	buf_append_byte(out, 1);
+	sx_buf_varint(out, len);
+	/* stored_len goes here once known: room for the longest varint */
+	size_t slot = out->len;
+	buf_reserve(out, 10);
+	out->len += 10;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, SX_DEFLATE_LEVEL) != Z_OK) {
+		out->len = at;
+		return false;
+	}
+	z.next_in = (Bytef *)in;
+	int zr = Z_OK;
+	size_t done = 0;
+	while (zr == Z_OK) {
+		size_t left = len - done;
+		z.avail_in = left > (1u << 30) ? (1u << 30) : (uInt)left;
+		buf_reserve(out, 65536);
+		z.next_out = (Bytef *)out->data + out->len;
+		z.avail_out = 65536;
+		size_t before_in = z.avail_in;
+		bool last = left == z.avail_in;
+		zr = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+		done += before_in - z.avail_in;
+		out->len += 65536 - z.avail_out;
+		/* deflate that grows the text is no use */
+		if (out->len - slot - 10 >= len) {
+			zr = Z_BUF_ERROR;
+			break;
+		}
+	}
+	deflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		out->len = at;
+		return false;
+	}
+	size_t stored = out->len - slot - 10;
+	uint8_t v[10];
+	size_t k = sx_varint_put(v, stored);
+	memcpy((uint8_t *)out->data + slot, v, k);
+	memmove((uint8_t *)out->data + slot + k,
+		(uint8_t *)out->data + slot + 10, stored);
+	out->len = slot + k + stored;
+	return true;
+}
+
 static void pack_block(const struct buf *in, struct buf *out)
 {
 	size_t len = in != NULL ? in->len : 0;
-	if (len >= 64) {
-		uLongf clen = compressBound(len);
-		size_t at = out->len;
-		/* method, raw_len, stored_len: at most 21 bytes */
-		buf_reserve(out, 21 + clen);
-		uint8_t *tmp = xmalloc(clen);
-		if (compress2(tmp, &clen, (const Bytef *)in->data, len,
-			      SX_ZLIB_LEVEL) == Z_OK && clen < len) {
-			buf_append_byte(out, 1);
-			sx_buf_varint(out, len);
-			sx_buf_str(out, tmp, clen);
-			free(tmp);
-			return;
-		}
-		free(tmp);
-		out->len = at;
-	}
+	if (len >= SX_DEFLATE_MIN &&
+	    deflate_block((const uint8_t *)in->data, len, out))
+		return;
 	buf_append_byte(out, 0);
 	sx_buf_varint(out, len);
 	sx_buf_str(out, len > 0 ? (const void *)in->data : "", len);
@@ -380,66 +420,3 @@ static int parse_hdr(struct sx_doc *d)
 	return 0;
 }
 
-/* ---- trigrams ---- */
-
-static void units_trigrams(const uint8_t *p, size_t len, uint8_t *seen,
-			   sx_trigram_fn *fn, void *ctx, bool clear)
-{
-	for (size_t i = 0; i + 2 < len; i++) {
-		if (p[i + 2] == SX_UNIT_END) {
-			i += 2;	/* the next unit starts after it */
-			continue;
-		}
-		if (p[i] == SX_UNIT_END || p[i + 1] == SX_UNIT_END)
-			continue;
-		uint32_t t = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
-			     p[i + 2];
-		uint8_t bit = (uint8_t)(1u << (t & 7));
-		if (clear) {
-			seen[t >> 3] &= (uint8_t)~bit;
-		} else if (!(seen[t >> 3] & bit)) {
-			seen[t >> 3] |= bit;
-			fn(ctx, t);
-		}
-	}
-}
-
-/* The units of ns, one call of each per unit or buffer of units. */
-static void doc_units(const struct sx_doc *d, enum sx_ns ns, uint8_t *seen,
-		      sx_trigram_fn *fn, void *ctx, bool clear,
-		      struct buf *tmp)
-{
-	if (ns < SX_FIELD_COUNT) {
-		units_trigrams(d->field[ns].p, d->field[ns].len, seen, fn, ctx,
-			       clear);
-		return;
-	}
-	if (ns == SX_NS_BODY) {
-		units_trigrams(d->body_text.p, d->body_text.len, seen, fn, ctx,
-			       clear);
-		return;
-	}
-	/* HEADER: "NAME: value" as TEXT sees it (the value alone, what
-	 * HEADER name sees, is inside it), then the part headers */
-	for (size_t i = 0; i < d->nfields; i++) {
-		buf_clear(tmp);
-		unicode_fold_utf8(d->fields[i].name.p, d->fields[i].name.len,
-				  tmp);
-		buf_append(tmp, ": ", 2);
-		buf_append(tmp, d->fields[i].value.p, d->fields[i].value.len);
-		units_trigrams((const uint8_t *)tmp->data, tmp->len, seen, fn,
-			       ctx, clear);
-	}
-	units_trigrams(d->part_headers.p, d->part_headers.len, seen, fn, ctx,
-		       clear);
-}
-
-void sx_doc_trigrams(const struct sx_doc *d, enum sx_ns ns, uint8_t *seen,
-		     sx_trigram_fn *fn, void *ctx)
-{
-	struct buf tmp;
-	buf_init(&tmp);
-	doc_units(d, ns, seen, fn, ctx, false, &tmp);
-	doc_units(d, ns, seen, fn, ctx, true, &tmp);
-	buf_free(&tmp);
-}

@@ -1,18 +1,21 @@
 /* The search index in the store's LMDB environment: the hooks that keep it
- * in step with the messages, batch merges from the holding area into the
- * postings, and candidate lookup; see search-index.h. */
-#include "store-private.h"
+ * in step with the messages, the vocabulary mirror, and batch merges from
+ * the holding area into the postings; see search-index.h. Queries are in
+ * search-query.c. */
+#include "search-index-private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/unicode-fold.h"
 
 /* Documents per merge transaction: bounds the memory of one merge (about
- * 12 bytes per distinct trigram of each document) and the size of a
- * transaction, while a large batch rewrites each tail chunk once for
- * many documents. */
-#define SX_BATCH_DEFAULT 4096
+ * 12 bytes per distinct token of each document: some 20 MB) and the size
+ * of a transaction, while a large batch rewrites each tail chunk once
+ * for many documents (4096 -> 8192: 100k documents merge at 7,500/s
+ * instead of 4,800/s). */
+#define SX_BATCH_DEFAULT 8192
 
 void (*store_sx_debug_merge_hook)(void);
 
@@ -33,15 +36,6 @@ static void sx_key_doc(uint8_t key[8], uint64_t id)
 	store_key_blob(key, id);
 }
 
-static void sx_key_post(uint8_t key[12], unsigned ns, uint32_t tri,
-			uint64_t first)
-{
-	key[0] = (uint8_t)ns;
-	key[1] = (uint8_t)(tri >> 16);
-	key[2] = (uint8_t)(tri >> 8);
-	key[3] = (uint8_t)tri;
-	store_key_blob(key + 4, first);
-}
 
 /* ---- hooks ---- */
 
@@ -63,11 +57,12 @@ int store_sx_doc_add(struct store *s, MDB_txn *txn, uint64_t blob_id,
 {
 	uint8_t key[8];
 	sx_key_doc(key, blob_id);
-	if (rec != NULL &&
-	    store_db_put(s, txn, s->db_sx_text, key, 8, rec->data, rec->len,
-			 0) < 0)
-		return -1;
-	return store_db_put(s, txn, s->db_sx_pending, key, 8, "", 0, 0);
+	/* the held text lives in the holding area, apart from the merged
+	 * texts: it is several times their size and short-lived, and
+	 * replacing it in place would leave sx_text's pages half empty */
+	return store_db_put(s, txn, s->db_sx_pending, key, 8,
+			    rec != NULL ? (const void *)rec->data : "",
+			    rec != NULL ? rec->len : 0, 0);
 }
 
 int store_sx_doc_gone(struct store *s, MDB_txn *txn, uint64_t blob_id)
@@ -78,6 +73,7 @@ int store_sx_doc_gone(struct store *s, MDB_txn *txn, uint64_t blob_id)
 	 * no message for it (search-index.h, invariant 3) */
 	if (store_db_del(s, txn, s->db_sx_text, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_sx_pending, key, 8, NULL, 0) < 0 ||
+	    store_db_del(s, txn, s->db_sx_dirty, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_sx_blobmsg, key, 8, NULL, 0) < 0)
 		return -1;
 	return 0;
@@ -86,9 +82,19 @@ int store_sx_doc_gone(struct store *s, MDB_txn *txn, uint64_t blob_id)
 int store_sx_doc_stale(struct store *s, MDB_txn *txn, uint64_t blob_id)
 {
 	uint8_t key[8];
+	MDB_val v;
 	sx_key_doc(key, blob_id);
+	int r = store_db_get(s, txn, s->db_sx_pending, key, 8, &v);
+	if (r < 0)
+		return -1;
+	/* not held: merged, so its postings name the old text's tokens,
+	 * which the next merge will not take out (invariant 3) */
+	if (r == 0 &&
+	    store_db_put(s, txn, s->db_sx_dirty, key, 8, "", 0, 0) < 0)
+		return -1;
 	if (store_db_del(s, txn, s->db_sx_text, key, 8, NULL, 0) < 0)
 		return -1;
+	/* held without text: the next merge extracts it again */
 	return store_db_put(s, txn, s->db_sx_pending, key, 8, "", 0, 0);
 }
 
@@ -162,11 +168,114 @@ int store_schema_upgrade_2_to_3(struct store *s, MDB_txn *txn)
 	return r;
 }
 
+int store_schema_upgrade_4_to_5(struct store *s, MDB_txn *txn)
+{
+	/* trigram postings and zlib'd texts mean nothing to schema 5: drop
+	 * them and hold every blob again, as 2 -> 3 did */
+	MDB_dbi dbs[] = { s->db_sx_post, s->db_sx_text, s->db_sx_pending,
+			  s->db_sx_blobmsg };
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		int rc = mdb_drop(txn, dbs[i], 0);
+		if (rc != 0)
+			return store_mdb_fail(s, rc, "mdb_drop");
+	}
+	return store_schema_upgrade_2_to_3(s, txn);
+}
+
+/* ---- the vocabulary mirror ---- */
+
+void store_sx_close(struct store *s)
+{
+	if (s->sx_vocab != NULL) {
+		sx_vocab_free(s->sx_vocab);
+		free(s->sx_vocab);
+		s->sx_vocab = NULL;
+	}
+}
+
+static void vocab_key(uint8_t key[4], uint32_t id)
+{
+	key[0] = (uint8_t)(id >> 24);
+	key[1] = (uint8_t)(id >> 16);
+	key[2] = (uint8_t)(id >> 8);
+	key[3] = (uint8_t)id;
+}
+
+int sx_vocab_sync(struct store *s, MDB_txn *txn)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn, s->db_sx_vocab, &st);
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_stat sx_vocab");
+	if (s->sx_vocab != NULL && st.ms_entries < s->sx_vocab->committed)
+		store_sx_close(s);	/* cannot shrink: start again */
+	if (s->sx_vocab == NULL) {
+		s->sx_vocab = xmalloc(sizeof(*s->sx_vocab));
+		sx_vocab_init(s->sx_vocab);
+	}
+	struct sx_vocab *v = s->sx_vocab;
+	sx_vocab_truncate(v, v->committed);
+	if (st.ms_entries == v->committed)
+		return 0;
+	sx_vocab_reserve(v, st.ms_entries - v->committed);
+	MDB_cursor *c;
+	if ((rc = mdb_cursor_open(txn, s->db_sx_vocab, &c)) != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	uint8_t key[4];
+	vocab_key(key, v->committed + 1);
+	MDB_val k = { 4, key }, val;
+	int r = 0;
+	for (rc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &val, MDB_NEXT)) {
+		if (k.mv_size != 4 || store_get_be32(k.mv_data) !=
+				      v->count + 1 || val.mv_size == 0) {
+			r = store_corrupt(s, "search vocabulary");
+			break;
+		}
+		sx_vocab_add(v, val.mv_data, val.mv_size);
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != MDB_NOTFOUND)
+		r = store_mdb_fail(s, rc, "mdb_cursor_get sx_vocab");
+	if (r < 0) {
+		store_sx_close(s);
+		return -1;
+	}
+	v->committed = v->count;
+	return 0;
+}
+
+/* The id of a token, added to the vocabulary (memory and sx_vocab) if
+ * new. 0 on error. */
+static uint32_t vocab_id(struct store *s, MDB_txn *txn, const uint8_t *p,
+			 size_t len)
+{
+	struct sx_vocab *v = s->sx_vocab;
+	uint32_t id = sx_vocab_find(v, p, len);
+	if (id != 0)
+		return id;
+	if (v->count >= SX_ID_MAX) {
+		store_fail(s, STORE_ERR_LIMIT, "search vocabulary full");
+		return 0;
+	}
+	id = sx_vocab_add(v, p, len);
+	uint8_t key[4];
+	vocab_key(key, id);
+	MDB_val k = { 4, key }, val = { len, (void *)p };
+	/* ids ascend: appending keeps the pages full */
+	int rc = mdb_put(txn, s->db_sx_vocab, &k, &val, MDB_APPEND);
+	if (rc != 0) {
+		store_mdb_fail(s, rc, "mdb_put sx_vocab");
+		return 0;
+	}
+	return id;
+}
+
 /* ---- merge ---- */
 
-/* (namespace, trigram) -> the batch's documents, ascending. */
+/* (namespace, token) -> the batch's documents, ascending. */
 struct acc_entry {
-	uint32_t key;		/* ns << 24 | trigram, plus one; 0 = empty */
+	uint64_t key;		/* id << 8 | ns; 0 = empty (id >= 1) */
 	uint32_t n, cap;
 	uint64_t *ids;
 };
@@ -174,8 +283,6 @@ struct acc_entry {
 struct acc {
 	struct acc_entry *e;
 	size_t cap, used;
-	uint64_t doc;		/* being added */
-	unsigned ns;
 };
 
 static void acc_init(struct acc *a)
@@ -193,9 +300,10 @@ static void acc_free(struct acc *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static size_t acc_slot(const struct acc *a, uint32_t key)
+static size_t acc_slot(const struct acc *a, uint64_t key)
 {
-	size_t i = (key * 2654435761u) & (a->cap - 1);
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) &
+		   (a->cap - 1);
 	while (a->e[i].key != 0 && a->e[i].key != key)
 		i = (i + 1) & (a->cap - 1);
 	return i;
@@ -213,10 +321,9 @@ static void acc_grow(struct acc *a)
 	free(old);
 }
 
-static void acc_add(void *vctx, uint32_t tri)
+static void acc_add(struct acc *a, unsigned ns, uint32_t id, uint64_t doc)
 {
-	struct acc *a = vctx;
-	uint32_t key = ((uint32_t)a->ns << 24 | tri) + 1;
+	uint64_t key = (uint64_t)id << 8 | ns;	/* sx_post's order */
 	if ((a->used + 1) * 2 > a->cap)
 		acc_grow(a);
 	struct acc_entry *e = &a->e[acc_slot(a, key)];
@@ -224,11 +331,13 @@ static void acc_add(void *vctx, uint32_t tri)
 		e->key = key;
 		a->used++;
 	}
+	if (e->n > 0 && e->ids[e->n - 1] == doc)
+		return;		/* the token twice in one document */
 	if (e->n == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 4;
 		e->ids = xrealloc(e->ids, e->cap * sizeof(*e->ids));
 	}
-	e->ids[e->n++] = a->doc;
+	e->ids[e->n++] = doc;
 }
 
 static int cmp_entry(const void *x, const void *y)
@@ -261,20 +370,31 @@ struct post_scratch {
 	uint64_t *old, *all;
 	size_t nold, oldcap, allcap;
 	struct buf val;
+	/* the greatest key of sx_post (have_last): keys above it are
+	 * appended, which fills pages instead of splitting them */
+	uint8_t last[SX_PKEY_LEN];
+	bool have_last;
 };
 
 static int put_chunks(struct store *s, MDB_txn *txn, unsigned ns,
-		      uint32_t tri, const uint64_t *ids, size_t n,
+		      uint32_t tok, const uint64_t *ids, size_t n,
 		      struct post_scratch *ps)
 {
 	while (n > 0) {
 		size_t k = sx_chunk_fit(ids, n, SX_CHUNK_BYTES_MAX);
-		uint8_t key[12];
-		sx_key_post(key, ns, tri, ids[0]);
+		uint8_t key[SX_PKEY_LEN];
+		sx_key_post(key, ns, tok, ids[0]);
 		buf_clear(&ps->val);
 		sx_chunk_encode(ids, k, &ps->val);
-		if (store_db_put(s, txn, s->db_sx_post, key, 12, ps->val.data,
-				 ps->val.len, 0) < 0)
+		unsigned flags = 0;
+		if (!ps->have_last ||
+		    memcmp(key, ps->last, SX_PKEY_LEN) > 0) {
+			flags = MDB_APPEND;
+			memcpy(ps->last, key, SX_PKEY_LEN);
+			ps->have_last = true;
+		}
+		if (store_db_put(s, txn, s->db_sx_post, key, SX_PKEY_LEN,
+				 ps->val.data, ps->val.len, flags) < 0)
 			return -1;
 		ids += k;
 		n -= k;
@@ -282,38 +402,60 @@ static int put_chunks(struct store *s, MDB_txn *txn, unsigned ns,
 	return 0;
 }
 
-/* Adds ids (ascending) to the postings of (ns, tri). Only the chunks the
+static int post_last(struct store *s, MDB_cursor *c, struct post_scratch *ps)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	ps->have_last = false;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_fail(s, rc, "mdb_cursor_get");
+	if (k.mv_size != SX_PKEY_LEN)
+		return store_corrupt(s, "search posting key");
+	memcpy(ps->last, k.mv_data, SX_PKEY_LEN);
+	ps->have_last = true;
+	return 0;
+}
+
+static bool same_list(const MDB_val *k, const uint8_t *key)
+{
+	return k->mv_size == SX_PKEY_LEN &&
+	       memcmp(k->mv_data, key, SX_PPREFIX_LEN) == 0;
+}
+
+/* Adds ids (ascending) to the postings of (ns, tok). Only the chunks the
  * new ids fall into are read and rewritten: with ids above every id in
  * the list, that is the tail chunk alone. */
 static int post_add(struct store *s, MDB_txn *txn, MDB_cursor *c,
-		    unsigned ns, uint32_t tri, const uint64_t *ids, size_t n,
+		    unsigned ns, uint32_t tok, const uint64_t *ids, size_t n,
 		    struct post_scratch *ps)
 {
 	size_t i = 0;
 	while (i < n) {
-		uint8_t key[12];
-		sx_key_post(key, ns, tri, ids[i]);
-		MDB_val k = { 12, key }, v;
+		uint8_t key[SX_PKEY_LEN];
+		sx_key_post(key, ns, tok, ids[i]);
+		MDB_val k = { SX_PKEY_LEN, key }, v;
 		bool have = false;	/* a chunk with first <= ids[i] */
 		uint64_t first = 0, bound = UINT64_MAX;
 		int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return store_mdb_fail(s, rc, "mdb_cursor_get");
-		bool at_next = rc == 0 && k.mv_size == 12 &&
-			       memcmp(k.mv_data, key, 4) == 0;
-		if (at_next && store_get_be64((uint8_t *)k.mv_data + 4) ==
-			       ids[i]) {
+		bool at_next = rc == 0 && same_list(&k, key);
+		if (at_next && store_get_be64((uint8_t *)k.mv_data +
+					      SX_PPREFIX_LEN) == ids[i]) {
 			have = true;
 			first = ids[i];
 		} else {
 			if (at_next)
-				bound = store_get_be64((uint8_t *)k.mv_data + 4);
+				bound = store_get_be64((uint8_t *)k.mv_data +
+						       SX_PPREFIX_LEN);
 			rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ?
 					    MDB_LAST : MDB_PREV);
-			if (rc == 0 && k.mv_size == 12 &&
-			    memcmp(k.mv_data, key, 4) == 0) {
+			if (rc == 0 && same_list(&k, key)) {
 				have = true;
-				first = store_get_be64((uint8_t *)k.mv_data + 4);
+				first = store_get_be64((uint8_t *)k.mv_data +
+						       SX_PPREFIX_LEN);
 			} else if (rc != 0 && rc != MDB_NOTFOUND) {
 				return store_mdb_fail(s, rc, "mdb_cursor_get");
 			}
@@ -328,18 +470,18 @@ static int post_add(struct store *s, MDB_txn *txn, MDB_cursor *c,
 				/* the chunk after this one, if any */
 				MDB_val k2, v2;
 				rc = mdb_cursor_get(c, &k2, &v2, MDB_NEXT);
-				if (rc == 0 && k2.mv_size == 12 &&
-				    memcmp(k2.mv_data, key, 4) == 0)
+				if (rc == 0 && same_list(&k2, key))
 					bound = store_get_be64(
-						(uint8_t *)k2.mv_data + 4);
+						(uint8_t *)k2.mv_data +
+						SX_PPREFIX_LEN);
 				else if (rc != 0 && rc != MDB_NOTFOUND)
 					return store_mdb_fail(s, rc,
 							      "mdb_cursor_get");
 			}
-			uint8_t okey[12];
-			sx_key_post(okey, ns, tri, first);
-			if (store_db_del(s, txn, s->db_sx_post, okey, 12, NULL,
-					 0) < 0)
+			uint8_t okey[SX_PKEY_LEN];
+			sx_key_post(okey, ns, tok, first);
+			if (store_db_del(s, txn, s->db_sx_post, okey,
+					 SX_PKEY_LEN, NULL, 0) < 0)
 				return -1;
 		}
 		size_t j = i;
@@ -353,7 +495,7 @@ static int post_add(struct store *s, MDB_txn *txn, MDB_cursor *c,
 		}
 		size_t nall = merge_ids(ps->old, ps->nold, ids + i, j - i,
 					ps->all);
-		if (put_chunks(s, txn, ns, tri, ps->all, nall, ps) < 0)
+		if (put_chunks(s, txn, ns, tok, ps->all, nall, ps) < 0)
 			return -1;
 		i = j;
 	}
@@ -366,22 +508,40 @@ struct merge_ctx {
 	bool more;		/* held documents remain */
 };
 
-/* The text of a held document, extracting it if it has none. 1 with
- * rec, 0 if there is none and none can be made. */
+static int unpack_held(struct store *s, uint64_t id, const uint8_t *p,
+		       size_t len, struct sx_doc *doc)
+{
+	/* neither can happen unless the disk lies: index nothing, keep it
+	 * held, queries use the matcher */
+	if (len > 0 && p[0] == SX_TDOC_VERSION) {
+		log_warn("store %s: merged text of held blob %llu", s->dir,
+			 (unsigned long long)id);
+		return 0;
+	}
+	if (sx_doc_unpack(p, len, doc) < 0) {
+		log_warn("store %s: bad search text of blob %llu", s->dir,
+			 (unsigned long long)id);
+		return 0;
+	}
+	return 1;
+}
+
+/* The text of a held document, extracting it if it has none, unpacked
+ * into doc (from the holding area's value itself: no copy of a large
+ * record beside the one sx_doc_unpack keeps). 1 with doc, 0 if there is
+ * none and none can be made, or it does not unpack. */
 static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
-			  struct buf *rec)
+			  struct buf *rec, struct sx_doc *doc)
 {
 	uint8_t key[8];
 	MDB_val v;
 	sx_key_doc(key, id);
 	buf_clear(rec);
-	int r = store_db_get(s, txn, s->db_sx_text, key, 8, &v);
+	int r = store_db_get(s, txn, s->db_sx_pending, key, 8, &v);
 	if (r < 0)
 		return -1;
-	if (r > 0) {
-		buf_append(rec, v.mv_data, v.mv_size);
-		return 1;
-	}
+	if (r > 0 && v.mv_size > 0)
+		return unpack_held(s, id, v.mv_data, v.mv_size, doc);
 	if (s->sx_extractor == NULL)
 		return 0;
 	struct buf data, cache;
@@ -404,10 +564,107 @@ static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
 	bool ok = store_sx_extract(s, data.data, data.len, &cache, r > 0, rec);
 	buf_free(&data);
 	buf_free(&cache);
-	if (!ok)
-		return 0;
-	return store_db_put(s, txn, s->db_sx_text, key, 8, rec->data,
-			    rec->len, 0) < 0 ? -1 : 1;
+	/* made now, merged now: not stored */
+	return ok ? unpack_held(s, id, (const uint8_t *)rec->data, rec->len,
+				doc) : 0;
+}
+
+/* Turns a held document's string record into units of tokens. */
+struct tokenizer {
+	struct store *s;
+	MDB_txn *txn;
+	struct acc *acc;
+	uint64_t doc;
+	struct buf rec, tmp, codes;
+	size_t units;
+};
+
+/* One unit: its tokens' ids posted and written to the record, as they
+ * come: a 60 MB text part is never an array of ids. */
+static int tok_unit(struct tokenizer *t, unsigned ns, const uint8_t *name,
+		    size_t name_len, const uint8_t *p, size_t len)
+{
+	struct sx_unit_writer w;
+	buf_clear(&t->codes);
+	sx_unit_begin(&w, &t->codes);
+	/* the two tokens before, for the pair postings */
+	uint32_t id1 = 0, id2 = 0;
+	bool word1 = false, word2 = false;
+	bool pairs = (SX_PAIR_NS_MASK & (1u << ns)) != 0;
+	size_t at = 0;
+	while (at < len) {
+		bool word;
+		size_t n = sx_token_len(p + at, len - at, &word);
+		uint32_t id = vocab_id(t->s, t->txn, p + at, n);
+		if (id == 0)
+			return -1;
+		sx_unit_put(&w, id);
+		acc_add(t->acc, ns, id, t->doc);
+		/* word, separator, word of common tokens (search-index-
+		 * private.h) */
+		if (pairs && word && !word1 && word2 &&
+		    sx_pair_ok(t->s->sx_vocab, id2, id1, id)) {
+			uint8_t pk[SX_PAIR_LEN];
+			sx_pair_key(pk, id2, id1, id);
+			uint32_t pid = vocab_id(t->s, t->txn, pk, SX_PAIR_LEN);
+			if (pid == 0)
+				return -1;
+			acc_add(t->acc, ns, pid, t->doc);
+		}
+		id2 = id1;
+		word2 = word1;
+		id1 = id;
+		word1 = word;
+		at += n;
+	}
+	sx_unit_end(&w);
+	sx_tdoc_unit_codes(&t->rec, ns, name, name_len, &t->codes);
+	t->units++;
+	return 0;
+}
+
+/* Units of a string of units each ended by SX_UNIT_END; empty ones are
+ * left out (only an empty needle matches them, and it needs no text). */
+static int tok_units(struct tokenizer *t, unsigned ns, struct sx_str s)
+{
+	size_t at = 0;
+	while (at < s.len) {
+		const uint8_t *end = memchr(s.p + at, SX_UNIT_END, s.len - at);
+		size_t n = end != NULL ? (size_t)(end - (s.p + at)) :
+					 s.len - at;
+		if (n > 0 && tok_unit(t, ns, NULL, 0, s.p + at, n) < 0)
+			return -1;
+		at += n + 1;
+	}
+	return 0;
+}
+
+static int tok_doc(struct tokenizer *t, const struct sx_doc *d)
+{
+	buf_clear(&t->rec);
+	sx_tdoc_begin(&t->rec);
+	for (unsigned i = 0; i < SX_FIELD_COUNT; i++)
+		if (tok_unit(t, i, NULL, 0, d->field[i].p,
+			     d->field[i].len) < 0)
+			return -1;
+	/* "NAME: value" as TEXT sees it; the unit keeps the raw name for
+	 * HEADER name, whose value is the unit past fold(name) ": " */
+	for (size_t i = 0; i < d->nfields; i++) {
+		buf_clear(&t->tmp);
+		unicode_fold_utf8(d->fields[i].name.p, d->fields[i].name.len,
+				  &t->tmp);
+		buf_append(&t->tmp, ": ", 2);
+		buf_append(&t->tmp, d->fields[i].value.p,
+			   d->fields[i].value.len);
+		if (tok_unit(t, SX_NS_HEADER, d->fields[i].name.p,
+			     d->fields[i].name.len,
+			     (const uint8_t *)t->tmp.data, t->tmp.len) < 0)
+			return -1;
+	}
+	if (tok_units(t, SX_NS_HEADER, d->part_headers) < 0 ||
+	    tok_units(t, SX_NS_BODY, d->body_text) < 0)
+		return -1;
+	return 0;
 }
 
 static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
@@ -415,8 +672,12 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 	struct merge_ctx *ctx = vctx;
 	ctx->merged = 0;
 	ctx->more = false;
-	if (s->sx_seen == NULL)
-		s->sx_seen = xcalloc(1, SX_SEEN_BYTES);
+	if (sx_vocab_sync(s, txn) < 0)
+		return -1;
+	/* the unit stream's codes assume " " is id 1 */
+	if (s->sx_vocab->count == 0 &&
+	    vocab_id(s, txn, (const uint8_t *)" ", 1) != SX_ID_SPACE)
+		return -1;
 	MDB_cursor *pc;
 	int rc = mdb_cursor_open(txn, s->db_sx_pending, &pc);
 	if (rc != 0)
@@ -444,40 +705,63 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 		return store_mdb_fail(s, rc, "mdb_cursor_get");
 	}
 
+	/* texts of documents above every merged one go at the end of
+	 * sx_text, appended: full pages instead of split ones */
+	uint64_t last = 0;
+	MDB_cursor *tc;
+	if ((rc = mdb_cursor_open(txn, s->db_sx_text, &tc)) != 0) {
+		free(docs);
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	}
+	if ((rc = mdb_cursor_get(tc, &k, &v, MDB_LAST)) == 0 &&
+	    k.mv_size == 8)
+		last = store_get_be64(k.mv_data);
+	mdb_cursor_close(tc);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		free(docs);
+		return store_mdb_fail(s, rc, "mdb_cursor_get");
+	}
+
 	struct acc acc;
 	struct sx_doc doc;
 	struct buf rec;
+	struct tokenizer t = { .s = s, .txn = txn, .acc = &acc };
 	acc_init(&acc);
 	sx_doc_init(&doc);
 	buf_init(&rec);
+	buf_init(&t.rec);
+	buf_init(&t.tmp);
+	buf_init(&t.codes);
 	int r = 0;
 	for (size_t i = 0; i < ndocs && r == 0; i++) {
-		r = merge_doc_text(s, txn, docs[i], &rec);
+		r = merge_doc_text(s, txn, docs[i], &rec, &doc);
 		if (r <= 0)
 			continue;	/* stays held; -1 ends the loop */
 		r = 0;
-		if (sx_doc_unpack(rec.data, rec.len, &doc) < 0) {
-			/* cannot happen unless the disk lies: index
-			 * nothing, keep it held, queries use the matcher */
-			log_warn("store %s: bad search text of blob %llu",
-				 s->dir, (unsigned long long)docs[i]);
-			continue;
-		}
-		acc.doc = docs[i];
-		for (unsigned ns = 0; ns < SX_NS_COUNT; ns++) {
-			acc.ns = ns;
-			sx_doc_trigrams(&doc, (enum sx_ns)ns, s->sx_seen,
-					acc_add, &acc);
+		t.doc = docs[i];
+		if (tok_doc(&t, &doc) < 0) {
+			r = -1;
+			break;
 		}
 		uint8_t key[8];
 		sx_key_doc(key, docs[i]);
-		if (store_db_del(s, txn, s->db_sx_pending, key, 8, NULL,
+		unsigned flags = 0;
+		if (docs[i] > last) {
+			flags = MDB_APPEND;
+			last = docs[i];
+		}
+		if (store_db_put(s, txn, s->db_sx_text, key, 8, t.rec.data,
+				 t.rec.len, flags) < 0 ||
+		    store_db_del(s, txn, s->db_sx_pending, key, 8, NULL,
 				 0) < 0)
 			r = -1;
 		ctx->merged++;
 	}
 	sx_doc_free(&doc);
 	buf_free(&rec);
+	buf_free(&t.rec);
+	buf_free(&t.tmp);
+	buf_free(&t.codes);
 	free(docs);
 
 	if (r == 0 && acc.used > 0) {
@@ -494,12 +778,13 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 		rc = mdb_cursor_open(txn, s->db_sx_post, &c);
 		if (rc != 0)
 			r = store_mdb_fail(s, rc, "mdb_cursor_open");
-		for (size_t i = 0; i < n && r == 0; i++) {
-			uint32_t key = list[i].key - 1;
+		else
+			r = post_last(s, c, &ps);
+		for (size_t i = 0; i < n && r == 0; i++)
 			/* docs were added in ascending order, once each */
-			r = post_add(s, txn, c, key >> 24, key & 0xffffff,
-				     list[i].ids, list[i].n, &ps);
-		}
+			r = post_add(s, txn, c, (unsigned)(list[i].key & 0xff),
+				     (uint32_t)(list[i].key >> 8), list[i].ids,
+				     list[i].n, &ps);
 		if (rc == 0)
 			mdb_cursor_close(c);
 		free(ps.old);
@@ -524,7 +809,17 @@ int store_search_merge(struct store *s, size_t max, size_t batch,
 		struct merge_ctx ctx = { .batch = batch };
 		if (max != 0 && max - total < batch)
 			ctx.batch = max - total;
-		if (store_write(s, merge_txn, &ctx) < 0) {
+		int r = store_write(s, merge_txn, &ctx);
+		/* the mirror follows the outcome: entries of a merge that
+		 * did not commit go at the next sync */
+		if (s->sx_vocab != NULL) {
+			if (r < 0)
+				sx_vocab_truncate(s->sx_vocab,
+						  s->sx_vocab->committed);
+			else
+				s->sx_vocab->committed = s->sx_vocab->count;
+		}
+		if (r < 0) {
 			if (merged_r != NULL)
 				*merged_r = total;
 			return store_ret(s, -1, error_r);
@@ -540,304 +835,7 @@ int store_search_merge(struct store *s, size_t max, size_t batch,
 	return 0;
 }
 
-/* ---- candidates ---- */
-
-struct idlist {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-/* Chunks of the list of (ns, tri): a cheap size estimate (no decoding)
- * for ordering the intersection rarest first. */
-static size_t post_chunks(MDB_cursor *c, unsigned ns, uint32_t tri,
-			  size_t limit)
-{
-	uint8_t key[12];
-	sx_key_post(key, ns, tri, 0);
-	MDB_val k = { 12, key }, v;
-	size_t n = 0;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size == 12 && memcmp(k.mv_data, key, 4) == 0 &&
-	       n < limit) {
-		n++;
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	return n;
-}
-
-static int post_read_all(struct store *s, MDB_cursor *c, unsigned ns,
-			 uint32_t tri, struct idlist *out, size_t *read_r)
-{
-	uint8_t key[12];
-	sx_key_post(key, ns, tri, 0);
-	MDB_val k = { 12, key }, v;
-	out->n = 0;
-	int rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && k.mv_size == 12 && memcmp(k.mv_data, key, 4) == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		size_t before = out->n;
-		if (sx_chunk_decode(v.mv_data, v.mv_size,
-				    store_get_be64((uint8_t *)k.mv_data + 4),
-				    &out->v, &out->n, &out->cap) < 0 ||
-		    (before > 0 && out->v[before] <= out->v[before - 1]))
-			return store_corrupt(s, "search posting");
-		*read_r += out->n - before;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_fail(s, rc, "mdb_cursor_get");
-	return 0;
-}
-
-/* Keeps the ids of a that are in the list of (ns, tri), decoding only
- * the chunks that can hold one. */
-static int post_intersect(struct store *s, MDB_cursor *c, unsigned ns,
-			  uint32_t tri, struct idlist *a, struct idlist *chunk,
-			  size_t *read_r)
-{
-	size_t keep = 0, ci = 0;
-	uint64_t lo = 1, hi = 0;	/* ids covered by chunk: [lo, hi] */
-	for (size_t i = 0; i < a->n; i++) {
-		uint64_t id = a->v[i];
-		if (id < lo || id > hi) {
-			/* the chunk with the greatest first <= id */
-			uint8_t key[12];
-			sx_key_post(key, ns, tri, id);
-			MDB_val k = { 12, key }, v;
-			int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-			uint64_t next = UINT64_MAX;
-			if (rc == 0 && k.mv_size == 12 &&
-			    memcmp(k.mv_data, key, 4) == 0) {
-				uint64_t f = store_get_be64(
-					(uint8_t *)k.mv_data + 4);
-				if (f != id) {
-					next = f;
-					rc = mdb_cursor_get(c, &k, &v,
-							    MDB_PREV);
-				}
-			} else if (rc == 0 || rc == MDB_NOTFOUND) {
-				rc = mdb_cursor_get(c, &k, &v, rc == 0 ?
-						    MDB_PREV : MDB_LAST);
-			}
-			if (rc != 0 && rc != MDB_NOTFOUND)
-				return store_mdb_fail(s, rc, "mdb_cursor_get");
-			chunk->n = 0;
-			ci = 0;
-			if (rc == 0 && k.mv_size == 12 &&
-			    memcmp(k.mv_data, key, 4) == 0) {
-				uint64_t f = store_get_be64(
-					(uint8_t *)k.mv_data + 4);
-				if (sx_chunk_decode(v.mv_data, v.mv_size, f,
-						    &chunk->v, &chunk->n,
-						    &chunk->cap) < 0)
-					return store_corrupt(s,
-							     "search posting");
-				*read_r += chunk->n;
-				lo = f;
-				/* ids up to the next chunk's first are
-				 * answered by this one */
-				hi = next != UINT64_MAX ? next - 1 :
-					chunk->v[chunk->n - 1];
-				if (hi < chunk->v[chunk->n - 1])
-					hi = chunk->v[chunk->n - 1];
-			} else {
-				/* below the first chunk: up to it, none */
-				lo = id;
-				hi = next != UINT64_MAX ? next - 1 : UINT64_MAX;
-			}
-		}
-		while (ci < chunk->n && chunk->v[ci] < id)
-			ci++;
-		if (ci < chunk->n && chunk->v[ci] == id)
-			a->v[keep++] = id;
-	}
-	a->n = keep;
-	return 0;
-}
-
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-static void idlist_union(struct idlist *dst, const struct idlist *src)
-{
-	if (src->n == 0)
-		return;
-	uint64_t *out = xmalloc((dst->n + src->n) * sizeof(*out));
-	size_t n = merge_ids(dst->v, dst->n, src->v, src->n, out);
-	free(dst->v);
-	dst->v = out;
-	dst->n = dst->cap = n;
-	if (dst->cap == 0)
-		dst->cap = 1;
-}
-
-struct tri_order {
-	uint32_t tri;
-	size_t chunks;
-};
-
-static int cmp_tri(const void *x, const void *y)
-{
-	const struct tri_order *a = x, *b = y;
-	return a->chunks < b->chunks ? -1 : a->chunks > b->chunks;
-}
-
-static int candidates_txn(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
-			  unsigned ns_mask, const uint8_t *needle, size_t len,
-			  struct store_sx_cand *cand)
-{
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(txn, s->db_sx_post, &c);
-	if (rc != 0)
-		return store_mdb_fail(s, rc, "mdb_cursor_open");
-	size_t ntri = 0;
-	struct tri_order *tris = xmalloc((len - 2) * sizeof(*tris));
-	for (size_t i = 0; i + 2 < len; i++) {
-		uint32_t t = (uint32_t)needle[i] << 16 |
-			     (uint32_t)needle[i + 1] << 8 | needle[i + 2];
-		bool dup = false;
-		for (size_t j = 0; j < ntri && !dup; j++)
-			dup = tris[j].tri == t;
-		if (!dup)
-			tris[ntri++].tri = t;
-	}
-	struct idlist docs = { 0 }, cur = { 0 }, chunk = { 0 };
-	int r = 0;
-	for (unsigned ns = 0; ns < SX_NS_COUNT && r == 0; ns++) {
-		if (!(ns_mask & (1u << ns)))
-			continue;
-		for (size_t i = 0; i < ntri; i++)
-			tris[i].chunks = post_chunks(c, ns, tris[i].tri, 64);
-		qsort(tris, ntri, sizeof(*tris), cmp_tri);
-		if (tris[0].chunks == 0)
-			continue;	/* a trigram no document has */
-		r = post_read_all(s, c, ns, tris[0].tri, &cur,
-				  &cand->postings_read);
-		for (size_t i = 1; i < ntri && r == 0 && cur.n > 0; i++)
-			r = post_intersect(s, c, ns, tris[i].tri, &cur, &chunk,
-					   &cand->postings_read);
-		if (r == 0)
-			idlist_union(&docs, &cur);
-	}
-	mdb_cursor_close(c);
-	free(tris);
-	free(cur.v);
-	free(chunk.v);
-	cand->docs = docs.n;
-
-	/* every held document is a candidate: it has no postings yet */
-	MDB_cursor *pc = NULL;
-	if (r == 0 && (rc = mdb_cursor_open(txn, s->db_sx_pending, &pc)) != 0)
-		r = store_mdb_fail(s, rc, "mdb_cursor_open");
-	if (r == 0) {
-		struct idlist held = { 0 };
-		MDB_val k, v;
-		for (rc = mdb_cursor_get(pc, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(pc, &k, &v, MDB_NEXT)) {
-			if (k.mv_size != 8)
-				continue;
-			if (held.n == held.cap) {
-				held.cap = held.cap ? held.cap * 2 : 64;
-				held.v = xrealloc(held.v, held.cap *
-							  sizeof(*held.v));
-			}
-			held.v[held.n++] = store_get_be64(k.mv_data);
-		}
-		mdb_cursor_close(pc);
-		if (rc != MDB_NOTFOUND)
-			r = store_mdb_fail(s, rc, "mdb_cursor_get");
-		cand->held = held.n;
-		idlist_union(&docs, &held);
-		free(held.v);
-	}
-
-	/* documents -> UIDs of this mailbox */
-	MDB_cursor *bc = NULL;
-	if (r == 0 && (rc = mdb_cursor_open(txn, s->db_sx_blobmsg, &bc)) != 0)
-		r = store_mdb_fail(s, rc, "mdb_cursor_open");
-	size_t ucap = 0;
-	for (size_t i = 0; i < docs.n && r == 0; i++) {
-		uint8_t key[8], val[8];
-		sx_key_doc(key, docs.v[i]);
-		store_key_message(val, mailbox_id, 0);
-		MDB_val k = { 8, key }, v = { 8, val };
-		for (rc = mdb_cursor_get(bc, &k, &v, MDB_GET_BOTH_RANGE);
-		     rc == 0; rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_DUP)) {
-			if (v.mv_size != 8 ||
-			    store_get_be32(v.mv_data) != mailbox_id)
-				break;
-			if (cand->count == ucap) {
-				ucap = ucap ? ucap * 2 : 64;
-				cand->uids = xrealloc(cand->uids, ucap *
-						      sizeof(*cand->uids));
-			}
-			cand->uids[cand->count++] =
-				store_get_be32((uint8_t *)v.mv_data + 4);
-		}
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			r = store_mdb_fail(s, rc, "mdb_cursor_get");
-	}
-	if (bc != NULL)
-		mdb_cursor_close(bc);
-	free(docs.v);
-	if (r == 0 && cand->count > 1) {
-		qsort(cand->uids, cand->count, sizeof(*cand->uids), cmp_u32);
-		size_t k = 1;
-		for (size_t i = 1; i < cand->count; i++)
-			if (cand->uids[i] != cand->uids[k - 1])
-				cand->uids[k++] = cand->uids[i];
-		cand->count = k;
-	}
-	return r;
-}
-
-int store_search_candidates(struct store *s, uint32_t mailbox_id,
-			    unsigned ns_mask, const uint8_t *needle,
-			    size_t len, struct store_sx_cand *cand_r,
-			    const char **error_r)
-{
-	memset(cand_r, 0, sizeof(*cand_r));
-	if (len < 3) {
-		cand_r->all = true;
-		return 0;
-	}
-	MDB_txn *txn;
-	if (store_read_begin(s, &txn) < 0)
-		return store_ret(s, -1, error_r);
-	int r = candidates_txn(s, txn, mailbox_id, ns_mask, needle, len,
-			       cand_r);
-	mdb_txn_abort(txn);
-	if (r < 0)
-		store_sx_cand_free(cand_r);
-	return store_ret(s, r, error_r);
-}
-
-void store_sx_cand_free(struct store_sx_cand *c)
-{
-	free(c->uids);
-	c->uids = NULL;
-	c->count = 0;
-}
-
-int store_search_doc(struct store *s, uint64_t blob_id, struct sx_doc *d,
-		     const char **error_r)
-{
-	MDB_txn *txn;
-	if (store_read_begin(s, &txn) < 0)
-		return store_ret(s, -1, error_r);
-	uint8_t key[8];
-	MDB_val v;
-	sx_key_doc(key, blob_id);
-	int r = store_db_get(s, txn, s->db_sx_text, key, 8, &v);
-	/* blocks are inflated when a key needs them (sx_doc_need) */
-	if (r > 0 && sx_doc_load(v.mv_data, v.mv_size, d) < 0)
-		r = 0;	/* unreadable text: let the matcher decide */
-	mdb_txn_abort(txn);
-	return store_ret(s, r, error_r);
-}
+/* ---- figures ---- */
 
 static uint64_t db_pages(MDB_txn *txn, MDB_dbi dbi, MDB_stat *st)
 {
@@ -860,23 +858,31 @@ int store_search_stats(struct store *s, struct store_sx_stats *st,
 	st->post_pages = db_pages(txn, s->db_sx_post, &ms);
 	st->post_chunks = ms.ms_entries;
 	st->text_pages = db_pages(txn, s->db_sx_text, &ms);
-	st->docs = ms.ms_entries;
+	st->docs = ms.ms_entries;	/* merged; held ones with text below */
+	st->vocab_pages = db_pages(txn, s->db_sx_vocab, &ms);
+	st->vocab_entries = ms.ms_entries;
 	st->other_pages = db_pages(txn, s->db_sx_pending, &ms);
 	st->held = ms.ms_entries;
+	st->other_pages += db_pages(txn, s->db_sx_dirty, &ms);
+	st->dirty = ms.ms_entries;
 	st->other_pages += db_pages(txn, s->db_sx_blobmsg, &ms);
 	st->post_bytes = st->post_pages * ms.ms_psize;
 	st->text_bytes = st->text_pages * ms.ms_psize;
+	st->vocab_bytes = st->vocab_pages * ms.ms_psize;
+	if (s->sx_vocab != NULL)
+		st->vocab_mem = sx_vocab_bytes(s->sx_vocab);
 	/* held documents without text */
 	MDB_cursor *c;
 	if (mdb_cursor_open(txn, s->db_sx_pending, &c) == 0) {
-		MDB_val k, v, v2;
+		MDB_val k, v;
 		int rc;
 		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if (mdb_get(txn, s->db_sx_text, &k, &v2) != 0)
+			if (v.mv_size == 0)
 				st->held_no_text++;
 		mdb_cursor_close(c);
 	}
+	st->docs += st->held - st->held_no_text;
 	mdb_txn_abort(txn);
 	return 0;
 }
@@ -885,7 +891,7 @@ int store_search_stats(struct store *s, struct store_sx_stats *st,
 
 struct debug_post {
 	unsigned ns;
-	uint32_t tri;
+	uint32_t tok;
 	const uint64_t *ids;
 	size_t n;
 };
@@ -899,7 +905,9 @@ static int debug_post_txn(struct store *s, MDB_txn *txn, void *vctx)
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
 	struct post_scratch ps = { 0 };
 	buf_init(&ps.val);
-	int r = post_add(s, txn, c, d->ns, d->tri, d->ids, d->n, &ps);
+	int r = post_last(s, c, &ps);
+	if (r == 0)
+		r = post_add(s, txn, c, d->ns, d->tok, d->ids, d->n, &ps);
 	mdb_cursor_close(c);
 	free(ps.old);
 	free(ps.all);
@@ -907,15 +915,15 @@ static int debug_post_txn(struct store *s, MDB_txn *txn, void *vctx)
 	return r;
 }
 
-int store_sx_debug_post_add(struct store *s, unsigned ns, uint32_t tri,
+int store_sx_debug_post_add(struct store *s, unsigned ns, uint32_t tok,
 			    const uint64_t *ids, size_t n,
 			    const char **error_r)
 {
-	struct debug_post d = { ns, tri, ids, n };
+	struct debug_post d = { ns, tok, ids, n };
 	return store_ret(s, store_write(s, debug_post_txn, &d), error_r);
 }
 
-int store_sx_debug_post_read(struct store *s, unsigned ns, uint32_t tri,
+int store_sx_debug_post_read(struct store *s, unsigned ns, uint32_t tok,
 			     uint64_t **ids_r, size_t *n_r, size_t *chunks_r,
 			     size_t *max_value_r, const char **error_r)
 {
@@ -928,24 +936,29 @@ int store_sx_debug_post_read(struct store *s, unsigned ns, uint32_t tri,
 		mdb_txn_abort(txn);
 		return store_ret(s, store_mdb_fail(s, rc, "cursor"), error_r);
 	}
-	struct idlist l = { 0 };
-	size_t read = 0;
-	int r = post_read_all(s, c, ns, tri, &l, &read);
+	uint64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
 	*chunks_r = 0;
 	*max_value_r = 0;
-	uint8_t key[12];
-	sx_key_post(key, ns, tri, 0);
-	MDB_val k = { 12, key }, v;
+	uint8_t key[SX_PKEY_LEN];
+	sx_key_post(key, ns, tok, 0);
+	MDB_val k = { SX_PKEY_LEN, key }, v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	     rc == 0 && memcmp(k.mv_data, key, 4) == 0;
+	     rc == 0 && same_list(&k, key) && r == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		(*chunks_r)++;
 		if (v.mv_size > *max_value_r)
 			*max_value_r = v.mv_size;
+		if (sx_chunk_decode(v.mv_data, v.mv_size,
+				    store_get_be64((uint8_t *)k.mv_data +
+						   SX_PPREFIX_LEN),
+				    &ids, &n, &cap) < 0)
+			r = store_corrupt(s, "search posting");
 	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
-	*ids_r = l.v;
-	*n_r = l.n;
+	*ids_r = ids;
+	*n_r = n;
 	return store_ret(s, r, error_r);
 }

@@ -43,11 +43,14 @@ static int reindex_txn(struct store *s, MDB_txn *txn, void *vctx)
 	struct reindex_ctx *ctx = vctx;
 	int r;
 	if (ctx->mailbox_id == 0) {
-		/* empty the four databases (mdb_drop with del 0 keeps the
+		/* empty the databases (mdb_drop with del 0 keeps the
 		 * handles), then hold every message's document again, as
-		 * the schema upgrade that introduced the index does */
+		 * the schema upgrade that introduced the index does. The
+		 * vocabulary stays: ids only grow, and the documents will
+		 * mostly bring the same tokens back. */
 		MDB_dbi dbs[] = { s->db_sx_post, s->db_sx_text,
-				  s->db_sx_pending, s->db_sx_blobmsg };
+				  s->db_sx_pending, s->db_sx_dirty,
+				  s->db_sx_blobmsg };
 		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 			int rc = mdb_drop(txn, dbs[i], 0);
 			if (rc != 0)

@@ -54,6 +54,8 @@ static int store_open_dbis(struct store *s, MDB_txn *txn)
 		{ "sx_pending", offsetof(struct store, db_sx_pending), 0 },
 		{ "sx_blobmsg", offsetof(struct store, db_sx_blobmsg),
 		  MDB_DUPSORT | MDB_DUPFIXED },
+		{ "sx_vocab", offsetof(struct store, db_sx_vocab), 0 },
+		{ "sx_dirty", offsetof(struct store, db_sx_dirty), 0 },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
@@ -173,6 +175,10 @@ static int store_setup_txn(struct store *s, MDB_txn *txn, void *vctx)
 	if (version < 3 && store_schema_upgrade_2_to_3(s, txn) < 0)
 		return -1;
 	if (version < 4 && store_schema_upgrade_3_to_4(s, txn) < 0)
+		return -1;
+	/* below 3 the 2 -> 3 upgrade already held every blob afresh */
+	if (version >= 3 && version < 5 &&
+	    store_schema_upgrade_4_to_5(s, txn) < 0)
 		return -1;
 	if (version < STORE_SCHEMA_VERSION) {
 		log_info("store %s: upgraded schema %u -> %u", s->dir, version,
@@ -336,7 +342,7 @@ void store_close(struct store **sp)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);	/* releases the flock */
 	free(s->unlink_ids);
-	free(s->sx_seen);
+	store_sx_close(s);
 	free(s->dir);
 	free(s);
 }

@@ -19,8 +19,12 @@
  *      every blob for indexing
  *   4  adds "unseen" (mailbox id -> UID of each message without \Seen,
  *      DUPSORT|DUPFIXED, store-unseen.c) so that SELECT finds the first
- *      unseen message without reading message records */
-#define STORE_SCHEMA_VERSION 4
+ *      unseen message without reading message records
+ *   5  the search index becomes two levels (words and separators, a
+ *      vocabulary, token streams): adds sx_vocab and sx_dirty; the
+ *      upgrade drops the trigram postings and texts and holds every
+ *      blob again */
+#define STORE_SCHEMA_VERSION 5
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -34,11 +38,12 @@ struct store {
 	MDB_dbi db_meta, db_mailboxes, db_names, db_messages, db_uids,
 		db_blobrefs, db_cache, db_subs, db_keywords, db_unseen;
 	/* search index (search-index.h) */
-	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg;
+	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg,
+		db_sx_vocab, db_sx_dirty;
 	store_sx_extractor *sx_extractor;
 	void *sx_ctx;
 	size_t sx_merge_threshold;
-	uint8_t *sx_seen;	/* trigram scratch bitmap, lazily */
+	struct sx_vocab *sx_vocab;	/* sx_vocab mirrored, lazily */
 	size_t map_size;
 	uint64_t next_blob;	/* in memory; may run ahead of meta */
 	uint32_t tmp_seq;
@@ -239,8 +244,13 @@ bool store_sx_extract(struct store *s, const uint8_t *data, size_t len,
 		      struct buf *rec_out);
 /* After an append commit: merges if enough documents are held. */
 void store_sx_after_append(struct store *s);
-/* Schema 2 -> 3. */
+/* Schema 2 -> 3 (it leaves what 5 needs: every blob held). */
 int store_schema_upgrade_2_to_3(struct store *s, MDB_txn *txn);
+/* Schema 4 -> 5 (and 3 -> 5): trigram postings and texts out, every
+ * blob held. */
+int store_schema_upgrade_4_to_5(struct store *s, MDB_txn *txn);
+/* Frees the vocabulary mirror (store_close). */
+void store_sx_close(struct store *s);
 
 /* store-env.c upgrade and test hook */
 int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);

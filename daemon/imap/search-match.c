@@ -416,12 +416,18 @@ static void fold_next_part(struct search_message *m)
 			t = st->tmp.data;
 			tlen = st->tmp.len;
 		}
+		/* folding keeps the length of most text: one allocation
+		 * instead of doubling (whose copy of a 60 MB part held
+		 * both the old and the new buffer) */
+		buf_reserve(&st->body_fold, tlen + tlen / 16 + 16);
 		if (tlen > 0)
 			unicode_fold_utf8(t, tlen, &st->body_fold);
 	} else {
 		mime_text_decode(body, (size_t)p->body_len, p->enc,
 				 p->charset.s, p->charset.len,
 				 &st->tmp);
+		buf_reserve(&st->body_fold, st->tmp.len + st->tmp.len / 16 +
+						    16);
 		unicode_fold_utf8(st->tmp.data, st->tmp.len,
 				  &st->body_fold);
 	}

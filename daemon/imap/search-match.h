@@ -51,6 +51,8 @@ struct search_text_key {
 	char *header;			/* HEADER field name */
 	uint8_t *needle;		/* folded search string */
 	size_t needle_len;
+	const void *origin;		/* the parsed key it came from, for
+					 * the index's plan (search-plan.c) */
 };
 
 /* Prepares k from a parsed key of a text type; str must be UTF-8. */

@@ -9,6 +9,7 @@
 #include "../../daemon/imap/search-plan.h"
 #include "../../store/mime-cache.h"
 #include "../../store/search-index.h"
+#include "../../store/store-private.h"
 #include "../../store/store.h"
 
 #include <stdio.h>
@@ -260,7 +261,8 @@ static void test_doc_record(void)
 		buf_append_str(&body, "LOREM IPSUM DOLOR ");
 	buf_append_byte(&body, 0xff);
 	sx_doc_pack(&hdr, &body, &rec);
-	CU_ASSERT(rec.len < body.len / 4);	/* compressed */
+	/* stored as is: a held record lives until the next merge */
+	CU_ASSERT(rec.len > body.len && rec.len < body.len + hdr.len + 16);
 	struct sx_doc d;
 	sx_doc_init(&d);
 	CU_ASSERT_FATAL(sx_doc_unpack(rec.data, rec.len, &d) == 0);
@@ -270,6 +272,19 @@ static void test_doc_record(void)
 	CU_ASSERT_EQUAL(d.body_text.len, body.len);
 	/* every truncation is refused */
 	for (size_t cut = 0; cut < rec.len; cut++)
+		CU_ASSERT_EQUAL(sx_doc_unpack(rec.data, cut, &d), -1);
+	/* a large body is deflated, streaming, and comes back whole */
+	buf_clear(&body);
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&body, "word%d ", i % 977);
+	buf_append_byte(&body, 0xff);
+	buf_clear(&rec);
+	sx_doc_pack(&hdr, &body, &rec);
+	CU_ASSERT(rec.len < body.len / 3);
+	CU_ASSERT_FATAL(sx_doc_unpack(rec.data, rec.len, &d) == 0);
+	CU_ASSERT(d.body_text.len == body.len &&
+		  memcmp(d.body_text.p, body.data, body.len) == 0);
+	for (size_t cut = 0; cut < rec.len; cut += 97)
 		CU_ASSERT_EQUAL(sx_doc_unpack(rec.data, cut, &d), -1);
 	sx_doc_free(&d);
 	buf_free(&hdr);
@@ -402,10 +417,55 @@ static void test_planner(void)
 	plan_check(s, mb.id, &view, "NOT", &a.root, false, 0, 2);
 	imap_search_args_free(&a);
 
-	/* two bytes: every message is verified */
+	/* two bytes: the vocabulary entries that have them */
 	ch[0] = key_text(IMAP_SEARCH_BODY, "ha");
 	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
-	plan_check(s, mb.id, &view, "short", &a.root, false, 0, 3);
+	plan_check(s, mb.id, &view, "short", &a.root, true, 3, 3);
+	imap_search_args_free(&a);
+
+	/* a phrase: the documents with both words are decided by the store
+	 * on their token streams; the evaluator sees the matches only */
+	ch[0] = key_text(IMAP_SEARCH_BODY, "ha bra");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "phrase", &a.root, true, 1, 1);
+	imap_search_args_free(&a);
+	ch[0] = key_text(IMAP_SEARCH_BODY, "alpha delta");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "phrase 2", &a.root, true, 1, 1);
+	imap_search_args_free(&a);
+	ch[0] = key_text(IMAP_SEARCH_BODY, "hotel golf");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "phrase reversed", &a.root, true, 0, 0);
+	imap_search_args_free(&a);
+
+	/* a separator alone, and one not in any text */
+	ch[0] = key_text(IMAP_SEARCH_FROM, "@");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "@", &a.root, true, 5, 5);
+	imap_search_args_free(&a);
+	ch[0] = key_text(IMAP_SEARCH_BODY, ";;");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, ";;", &a.root, true, 0, 0);
+	imap_search_args_free(&a);
+
+	/* HEADER name: narrowed through the HEADER units, decided on the
+	 * value alone (past "subject: ") */
+	ch[0] = key_text(IMAP_SEARCH_HEADER, "note");
+	ch[0].header = xstrdup("Subject");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "HEADER Subject", &a.root, true, 5, 5);
+	imap_search_args_free(&a);
+	ch[0] = key_text(IMAP_SEARCH_HEADER, "subj");
+	ch[0].header = xstrdup("Subject");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "HEADER name not value", &a.root, true,
+		   0, 0);
+	imap_search_args_free(&a);
+
+	/* TEXT across a header field's name and value */
+	ch[0] = key_text(IMAP_SEARCH_TEXT, "ject: note 2");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "TEXT ject:", &a.root, true, 1, 1);
 	imap_search_args_free(&a);
 
 	/* a namespace keeps its own text: FROM does not see the body */
@@ -430,6 +490,63 @@ static void test_planner(void)
 	close_tmp(&s);
 }
 
+/* Schema 3 (trigram postings, zlib'd texts) opens as 4: the old index
+ * gone, every message held, found by queries, merged again. */
+static void test_schema_upgrade(void)
+{
+	struct store *s = open_tmp();
+	const char *err;
+	store_set_cache_builder(s, cache_builder, NULL);
+	store_set_search_extractor(s, search_index_extractor, NULL);
+	struct store_mailbox mb;
+	CU_ASSERT_FATAL(store_mailbox_get(s, "INBOX", &mb, &err) == 1);
+	static const char *const bodies[] = { "alpha one", "beta two",
+					      "alpha three" };
+	for (size_t i = 0; i < 3; i++) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Subject: s%zu\r\n\r\n%s\r\n", i,
+			 bodies[i]);
+		struct store_append_msg m = { .data = msg, .len = strlen(msg),
+					      .fd = -1 };
+		uint32_t uid;
+		CU_ASSERT_FATAL(store_append(s, mb.id, &m, &uid, &err) == 0);
+	}
+	CU_ASSERT_FATAL(store_search_merge(s, 0, 0, NULL, &err) == 0);
+	struct store_sx_stats st;
+	CU_ASSERT_FATAL(store_search_stats(s, &st, &err) == 0);
+	CU_ASSERT(st.post_chunks > 0 && st.held == 0 && st.docs == 3);
+	/* schema 4: the trigram index of before, the unseen index */
+	CU_ASSERT_EQUAL(store_debug_set_schema(s, 4), 0);
+	store_close(&s);
+	CU_ASSERT_FATAL(store_open(tdir, 0, &s, &err) == 0);
+	store_set_cache_builder(s, cache_builder, NULL);
+	store_set_search_merge_threshold(s, 0);
+	CU_ASSERT_FATAL(store_search_stats(s, &st, &err) == 0);
+	CU_ASSERT_EQUAL(st.post_chunks, 0);
+	CU_ASSERT_EQUAL(st.held, 3);
+	CU_ASSERT_EQUAL(st.held_no_text, 3);
+	struct store_seqmap view = { 0 };
+	CU_ASSERT_FATAL(store_seqmap_load(s, mb.id, &view, &err) == 0);
+	struct imap_search_args a;
+	memset(&a, 0, sizeof(a));
+	struct imap_search_key ch[1];
+	/* held without text: the matcher decides */
+	ch[0] = key_text(IMAP_SEARCH_BODY, "alpha");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "upgraded, held", &a.root, true, 3, 2);
+	imap_search_args_free(&a);
+	store_set_search_extractor(s, search_index_extractor, NULL);
+	size_t merged;
+	CU_ASSERT_FATAL(store_search_merge(s, 0, 0, &merged, &err) == 0);
+	CU_ASSERT_EQUAL(merged, 3);
+	ch[0] = key_text(IMAP_SEARCH_BODY, "alpha");
+	a.root = key_node(IMAP_SEARCH_AND, 1, ch);
+	plan_check(s, mb.id, &view, "upgraded, merged", &a.root, true, 2, 2);
+	imap_search_args_free(&a);
+	store_seqmap_free(&view);
+	close_tmp(&s);
+}
+
 static void register_search_index(void)
 {
 	CU_pSuite s = CU_add_suite("search_index", NULL, NULL);
@@ -439,5 +556,6 @@ static void register_search_index(void)
 	CU_add_test(s, "posting lists in the store", test_post_store);
 	CU_add_test(s, "document record", test_doc_record);
 	CU_add_test(s, "planner", test_planner);
+	CU_add_test(s, "schema 4 upgrade", test_schema_upgrade);
 }
 UNIT_SUITE(register_search_index)

@@ -15,6 +15,7 @@
 #include "../../daemon/imap/search-plan.h"
 #include "../../store/mime-cache.h"
 #include "../../store/search-index.h"
+#include "../../store/search-reindex.h"
 #include "../../store/store.h"
 #include "test-search-property-corpus.h"
 
@@ -134,7 +135,7 @@ static void gen_string(struct prop *p, struct buf *out)
 	struct corpus_rng *r = &p->q;
 	struct corpus *c = &p->c;
 	const char *w;
-	switch (corpus_below(r, 11)) {
+	switch (corpus_below(r, 18)) {
 	case 0:
 	case 1:
 		buf_append_str(out, corpus_zipf(c));
@@ -172,9 +173,71 @@ static void gen_string(struct prop *p, struct buf *out)
 	case 9:
 		buf_append_str(out, corpus_below(r, 4) ? "zqxjv" : "");
 		break;
-	default:
+	case 10:
 		buf_append_str(out, corpus_zipf(c));
 		buf_append_str(out, corpus_below(r, 2) ? "." : ",");
+		break;
+	case 11:
+		/* one or two bytes (characters): a vocabulary scan */
+		w = corpus_zipf(c);
+		substring(r, w, strlen(w), 2, false, out);
+		break;
+	case 12: {
+		/* separators alone */
+		static const char *const seps[] = {
+			", ", "@", ". ", " ", ":", "<", ".example>", "-",
+			"=", ": ", "\r\n", ", \r\n", "/",
+		};
+		buf_append_str(out, seps[corpus_below(r, sizeof(seps) /
+							 sizeof(seps[0]))]);
+		break;
+	}
+	case 13: {
+		/* a phrase cut anywhere: starting and ending mid-word,
+		 * across separators */
+		struct buf ph;
+		buf_init(&ph);
+		buf_printf(&ph, "%s%s%s%s%s", corpus_zipf(c),
+			   corpus_below(r, 4) ? " " : ", ", corpus_zipf(c),
+			   corpus_below(r, 3) ? " " : ". ", corpus_zipf(c));
+		substring(r, (const char *)ph.data, ph.len, 16, false, out);
+		buf_free(&ph);
+		break;
+	}
+	case 14: {
+		/* CJK: each character a word */
+		static const char *const cjk[] = {
+			"日", "本", "語", "日本", "本語", "日本語", "語 ",
+			" 日本",
+		};
+		buf_append_str(out, cjk[corpus_below(r, sizeof(cjk) /
+						       sizeof(cjk[0]))]);
+		break;
+	}
+	case 15: {
+		/* across a header unit's name and value */
+		static const char *const names[] = {
+			"ject: ", "subject: ", "from: ", "to: ", "x-tag: ",
+			"type: text/", "encoding: ", "id: <",
+		};
+		buf_append_str(out, names[corpus_below(r, sizeof(names) /
+							  sizeof(names[0]))]);
+		w = corpus_zipf(c);
+		substring(r, w, strlen(w), 3, false, out);
+		break;
+	}
+	case 16:
+		/* the end of one word and the start of the next */
+		w = corpus_zipf(c);
+		buf_append_str(out, w + strlen(w) / 2);
+		buf_append_str(out, corpus_below(r, 2) ? " " : ", ");
+		w = corpus_zipf(c);
+		buf_append(out, w, (strlen(w) + 1) / 2);
+		break;
+	default:
+		/* a special word's piece: folding (ß, dotless i, accents) */
+		w = corpus_special[corpus_below(r, CORPUS_NSPECIAL)];
+		substring(r, w, strlen(w), 3, false, out);
 		break;
 	}
 	/* mixed case, ASCII letters */
@@ -501,6 +564,27 @@ static void test_search_property(void)
 	CU_ASSERT(store_search_stats(p.s, &st, &err) == 0);
 	CU_ASSERT_EQUAL(st.held, 0);
 	compare_round(&p, 60);
+
+	/* a mailbox reindexed: its documents held, then merged again on
+	 * top of their old postings (dirty: never exact) */
+	size_t nheld;
+	CU_ASSERT(store_search_reindex_prepare(p.s, p.inbox, &nheld,
+					       &err) == 0);
+	CU_ASSERT(nheld > 0);
+	compare_round(&p, 30);
+	CU_ASSERT(store_search_merge(p.s, 0, 0, NULL, &err) == 0);
+	CU_ASSERT(store_search_stats(p.s, &st, &err) == 0);
+	CU_ASSERT(st.dirty > 0);
+	compare_round(&p, 40);
+	/* the whole store reindexed: nothing dirty, the vocabulary kept */
+	uint64_t vocab = st.vocab_entries;
+	CU_ASSERT(store_search_reindex_prepare(p.s, 0, &nheld, &err) == 0);
+	CU_ASSERT(store_search_merge(p.s, 0, 0, NULL, &err) == 0);
+	CU_ASSERT(store_search_stats(p.s, &st, &err) == 0);
+	CU_ASSERT_EQUAL(st.dirty, 0);
+	CU_ASSERT_EQUAL(st.held, 0);
+	CU_ASSERT_EQUAL(st.vocab_entries, vocab);
+	compare_round(&p, 40);
 	struct store_check_report rep = { 0 };
 	CU_ASSERT_EQUAL(store_check(p.s, &rep, &err), 0);
 
