@@ -113,13 +113,14 @@ static int reindex_run(void *vctx, const struct ctl_user *user)
 		return CTL_EXIT_ERROR;
 	}
 	printf("reindexed %llu messages of %s (%llu documents) in %.2f s "
-	       "(%.0f documents/s); index %llu bytes, stored text %llu "
-	       "bytes, %zu held\n",
+	       "(%.0f documents/s); index %llu bytes, vocabulary %llu "
+	       "bytes, stored text %llu bytes, %zu held\n",
 	       (unsigned long long)tot.messages,
 	       job->mailbox != NULL ? job->mailbox : "all mailboxes",
 	       (unsigned long long)done, secs,
 	       secs > 0 ? (double)done / secs : 0.0,
 	       (unsigned long long)st.post_bytes,
+	       (unsigned long long)st.vocab_bytes,
 	       (unsigned long long)st.text_bytes, st.held);
 	/* a document left held has no text (its blob could not be read):
 	 * queries still find it, through the matcher */
@@ -152,6 +153,10 @@ static int status_run(void *vctx, const struct ctl_user *user)
 	printf("index bytes:       %llu (postings, %llu chunks; %.3fx the "
 	       "mail)\n", (unsigned long long)st.post_bytes,
 	       (unsigned long long)st.post_chunks, (double)st.post_bytes / mail);
+	printf("vocabulary bytes:  %llu (%llu words and separators; %.3fx "
+	       "the mail)\n", (unsigned long long)st.vocab_bytes,
+	       (unsigned long long)st.vocab_entries,
+	       (double)st.vocab_bytes / mail);
 	printf("stored text bytes: %llu (%.3fx the mail)\n",
 	       (unsigned long long)st.text_bytes,
 	       (double)st.text_bytes / mail);

@@ -302,7 +302,7 @@ def index_status(env):
         if m:
             fields[m.group(1)] = int(m.group(2))
     for k in ("messages", "documents", "held", "index bytes",
-              "stored text bytes", "mail bytes"):
+              "vocabulary bytes", "stored text bytes", "mail bytes"):
         ok(k in fields, f"{k} in index-status output: {r.stdout}")
     return fields, r.stdout
 
@@ -325,8 +325,8 @@ def reindex_offline(build):
         after, out = index_status(env)
         eq(after["held"], 0, f"nothing held after reindex: {out}")
         eq(after["documents"], 6, f"documents: {out}")
-        ok(after["index bytes"] > 0 and after["stored text bytes"] > 0,
-           f"sizes: {out}")
+        ok(after["index bytes"] > 0 and after["stored text bytes"] > 0 and
+           after["vocabulary bytes"] > 0, f"sizes: {out}")
         r = ctl(env, "reindex", USER, "INBOX")
         eq(r.returncode, 0, f"reindex INBOX: {r.stdout} {r.stderr}")
         r = ctl(env, "reindex", USER, "No/Such")
