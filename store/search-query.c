@@ -439,6 +439,47 @@ static int cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/* A cursor over keys of 8-byte big-endian document ids, moved forward
+ * to ascending targets: a few steps forward are cheaper than a seek from
+ * the root, which compares keys all the way down (75,000 documents of a
+ * common word). next is MDB_NEXT, or MDB_NEXT_NODUP in a DUPSORT DB. */
+struct doc_cursor {
+	MDB_cursor *c;
+	MDB_cursor_op next;
+	bool placed, at_end;
+	uint64_t cur;
+	MDB_val k, v;
+};
+
+/* 1 with the cursor on d (dc->v its value), 0 if d has no key (at_end
+ * is set once the cursor is past the last key), -1 on an error. */
+static int doc_cursor_seek(struct store *s, struct doc_cursor *dc,
+			   uint64_t d, const char *what)
+{
+	int rc;
+	for (int step = 0; dc->placed && dc->cur < d && step < 8; step++) {
+		rc = mdb_cursor_get(dc->c, &dc->k, &dc->v, dc->next);
+		if (rc != 0)
+			break;
+		dc->cur = dc->k.mv_size == 8 ? store_get_be64(dc->k.mv_data) : 0;
+	}
+	if (!dc->placed || dc->cur < d) {
+		uint8_t key[8];
+		store_key_blob(key, d);
+		dc->k = (MDB_val){ 8, key };
+		rc = mdb_cursor_get(dc->c, &dc->k, &dc->v, MDB_SET_RANGE);
+		dc->placed = true;
+		if (rc == MDB_NOTFOUND) {
+			dc->at_end = true;
+			return 0;
+		}
+		if (rc != 0)
+			return store_mdb_fail(s, rc, what);
+		dc->cur = dc->k.mv_size == 8 ? store_get_be64(dc->k.mv_data) : 0;
+	}
+	return dc->cur == d ? 1 : 0;
+}
+
 /* Documents -> the UIDs they have in mailbox_id, ascending, distinct. */
 static int map_docs(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 		    const struct idlist *docs, uint32_t **uids_r,
@@ -451,37 +492,16 @@ static int map_docs(struct store *s, MDB_txn *txn, uint32_t mailbox_id,
 	uint32_t *uids = NULL;
 	size_t n = 0, cap = 0;
 	int r = 0;
-	/* documents ascend: step the cursor forward a few keys where a
-	 * seek from the root would compare keys all the way down (75,000
-	 * documents of a common word) */
-	bool placed = false, at_end = false;
-	uint64_t cur = 0;
+	struct doc_cursor dc = { .c = bc, .next = MDB_NEXT_NODUP };
 	MDB_val k, v;
-	for (size_t i = 0; i < docs->n && r == 0 && !at_end; i++) {
-		uint64_t d = docs->v[i];
-		for (int step = 0; placed && cur < d && step < 8; step++) {
-			rc = mdb_cursor_get(bc, &k, &v, MDB_NEXT_NODUP);
-			if (rc != 0)
-				break;
-			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+	for (size_t i = 0; i < docs->n && r == 0 && !dc.at_end; i++) {
+		int found = doc_cursor_seek(s, &dc, docs->v[i],
+					    "mdb_cursor_get sx_blobmsg");
+		if (found < 0) {
+			r = -1;
+			break;
 		}
-		if (!placed || cur < d) {
-			uint8_t key[8];
-			store_key_blob(key, d);
-			k = (MDB_val){ 8, key };
-			rc = mdb_cursor_get(bc, &k, &v, MDB_SET_RANGE);
-			placed = true;
-			if (rc == MDB_NOTFOUND) {
-				at_end = true;
-				break;
-			}
-			if (rc != 0) {
-				r = store_mdb_fail(s, rc, "mdb_cursor_get");
-				break;
-			}
-			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
-		}
-		if (cur != d)
+		if (found == 0)
 			continue;	/* no message: dead */
 		/* its (mailbox, uid) pairs, in order: this mailbox's */
 		rc = mdb_cursor_get(bc, &k, &v, MDB_FIRST_DUP);
@@ -542,11 +562,7 @@ static int decide_docs(struct store *s, MDB_txn *txn,
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
 	size_t keep = 0;
 	int r = 0;
-	/* where the cursor is: candidates ascend, so a few steps forward
-	 * are cheaper than a seek from the root */
-	bool at_end = false, placed = false;
-	uint64_t cur = 0;
-	MDB_val k, v;
+	struct doc_cursor dc = { .c = tc, .next = MDB_NEXT };
 	for (size_t i = 0; i < list->n && r == 0; i++) {
 		uint64_t d = list->v[i];
 		if (docbits_has(held, d))
@@ -555,33 +571,16 @@ static int decide_docs(struct store *s, MDB_txn *txn,
 			list->v[keep++] = d;
 			continue;
 		}
-		if (at_end)
+		if (dc.at_end)
 			continue;	/* dead: postings outlive documents */
-		for (int step = 0; placed && cur < d && step < 8; step++) {
-			rc = mdb_cursor_get(tc, &k, &v, MDB_NEXT);
-			if (rc != 0)
-				break;
-			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
+		int found = doc_cursor_seek(s, &dc, d, "mdb_cursor_get sx_text");
+		if (found < 0) {
+			r = -1;
+			break;
 		}
-		if (!placed || cur < d) {
-			uint8_t key[8];
-			store_key_blob(key, d);
-			k = (MDB_val){ 8, key };
-			rc = mdb_cursor_get(tc, &k, &v, MDB_SET_RANGE);
-			placed = true;
-			if (rc == MDB_NOTFOUND) {
-				at_end = true;
-				continue;
-			}
-			if (rc != 0) {
-				r = store_mdb_fail(s, rc,
-						   "mdb_cursor_get sx_text");
-				break;
-			}
-			cur = k.mv_size == 8 ? store_get_be64(k.mv_data) : 0;
-		}
-		if (cur != d)
+		if (found == 0)
 			continue;	/* dead */
+		MDB_val v = dc.v;
 		(*decided_r)++;
 		int m = tdoc_match(s, q, v.mv_data, v.mv_size);
 		if (m == 0)

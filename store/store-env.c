@@ -67,13 +67,19 @@ static int store_open_dbis(struct store *s, MDB_txn *txn)
 	return 0;
 }
 
-static int store_create_txn(struct store *s, MDB_txn *txn)
+int store_schema_put(struct store *s, MDB_txn *txn, uint32_t version)
 {
 	struct buf b;
 	buf_init(&b);
-	store_rec_u32_encode(STORE_SCHEMA_VERSION, &b);
+	store_rec_u32_encode(version, &b);
 	int r = store_db_put(s, txn, s->db_meta, "schema", 6, b.data, b.len, 0);
 	buf_free(&b);
+	return r;
+}
+
+static int store_create_txn(struct store *s, MDB_txn *txn)
+{
+	int r = store_schema_put(s, txn, STORE_SCHEMA_VERSION);
 	if (r < 0)
 		return -1;
 	/* UIDVALIDITY comes from a store-wide counter seeded from the clock,
@@ -183,12 +189,7 @@ static int store_setup_txn(struct store *s, MDB_txn *txn, void *vctx)
 	if (version < STORE_SCHEMA_VERSION) {
 		log_info("store %s: upgraded schema %u -> %u", s->dir, version,
 			 STORE_SCHEMA_VERSION);
-		struct buf b;
-		buf_init(&b);
-		store_rec_u32_encode(STORE_SCHEMA_VERSION, &b);
-		r = store_db_put(s, txn, s->db_meta, "schema", 6, b.data,
-				 b.len, 0);
-		buf_free(&b);
+		r = store_schema_put(s, txn, STORE_SCHEMA_VERSION);
 		if (r < 0)
 			return -1;
 	}
@@ -353,12 +354,7 @@ static int store_downgrade_txn(struct store *s, MDB_txn *txn, void *ctx)
 	int rc = mdb_drop(txn, s->db_uids, 1);
 	if (rc != 0)
 		return store_mdb_fail(s, rc, "mdb_drop");
-	struct buf b;
-	buf_init(&b);
-	store_rec_u32_encode(1, &b);
-	int r = store_db_put(s, txn, s->db_meta, "schema", 6, b.data, b.len, 0);
-	buf_free(&b);
-	return r;
+	return store_schema_put(s, txn, 1);
 }
 
 int store_debug_downgrade_to_1(struct store *s)
@@ -368,12 +364,7 @@ int store_debug_downgrade_to_1(struct store *s)
 
 static int store_set_schema_txn(struct store *s, MDB_txn *txn, void *ctx)
 {
-	struct buf b;
-	buf_init(&b);
-	store_rec_u32_encode(*(uint32_t *)ctx, &b);
-	int r = store_db_put(s, txn, s->db_meta, "schema", 6, b.data, b.len, 0);
-	buf_free(&b);
-	return r;
+	return store_schema_put(s, txn, *(uint32_t *)ctx);
 }
 
 int store_debug_set_schema(struct store *s, uint32_t version)

@@ -257,5 +257,7 @@ int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);
 /* Test hook: rewrites the store as schema 1 (drops the UID index). */
 int store_debug_downgrade_to_1(struct store *s);
 int store_debug_set_schema(struct store *s, uint32_t version);
+/* Records the store's schema version in meta (inside txn). */
+int store_schema_put(struct store *s, MDB_txn *txn, uint32_t version);
 
 #endif

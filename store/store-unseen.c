@@ -124,12 +124,7 @@ static int downgrade_txn(struct store *s, MDB_txn *txn, void *ctx)
 	int rc = mdb_drop(txn, s->db_unseen, 0);
 	if (rc != 0)
 		return store_mdb_fail(s, rc, "mdb_drop");
-	struct buf b;
-	buf_init(&b);
-	store_rec_u32_encode(3, &b);
-	int r = store_db_put(s, txn, s->db_meta, "schema", 6, b.data, b.len, 0);
-	buf_free(&b);
-	return r;
+	return store_schema_put(s, txn, 3);
 }
 
 int store_debug_downgrade_to_3(struct store *s)
