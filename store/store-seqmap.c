@@ -193,6 +193,31 @@ uint32_t store_seqmap_last(const struct store_seqmap *map)
 	return map->count > 0 ? map->uids[map->count - 1] : 0;
 }
 
+size_t store_uids_gallop(const uint32_t *u, size_t n, size_t from,
+			 uint32_t uid)
+{
+	size_t lo = from, hi;
+	if (lo > n || (lo > 0 && u[lo - 1] >= uid))
+		lo = 0;		/* asked out of order: start over */
+	size_t step = 1;
+	hi = lo;
+	while (hi < n && u[hi] < uid) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	if (hi > n)
+		hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 size_t store_seqmap_lower_bound(const struct store_seqmap *map, uint32_t uid)
 {
 	size_t lo = 0, hi = map->count;

@@ -329,6 +329,12 @@ void store_seqmap_free(struct store_seqmap *map);
 uint32_t store_seqmap_uid(const struct store_seqmap *map, uint32_t seq);
 /* 0 if uid is not in the map */
 uint32_t store_seqmap_seq(const struct store_seqmap *map, uint32_t uid);
+/* Index of the first UID >= uid in the ascending u[0..n), searched
+ * forward from index from (the answer to the previous, lower uid):
+ * O(1) a UID when they are asked in order, where a binary search of a
+ * large array costs a cache miss a step. Out of order it starts over. */
+size_t store_uids_gallop(const uint32_t *u, size_t n, size_t from,
+			 uint32_t uid);
 /* Index of the first UID >= uid in map (map->count if none). */
 size_t store_seqmap_lower_bound(const struct store_seqmap *map, uint32_t uid);
 /* The highest UID in the map, 0 if it is empty. */

@@ -72,26 +72,9 @@ struct eval_ctx {
 static bool in_view(struct eval_ctx *c, uint32_t uid)
 {
 	const uint32_t *u = c->scope->view->uids;
-	size_t n = c->scope->view->count, lo = c->view_at, hi, step = 1;
-	if (lo > n || (lo > 0 && u[lo - 1] >= uid))
-		lo = 0;		/* out of order: start over */
-	hi = lo;
-	while (hi < n && u[hi] < uid) {
-		lo = hi + 1;
-		hi += step;
-		step *= 2;
-	}
-	if (hi > n)
-		hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	c->view_at = lo;
-	return lo < n && u[lo] == uid;
+	size_t n = c->scope->view->count;
+	c->view_at = store_uids_gallop(u, n, c->view_at, uid);
+	return c->view_at < n && u[c->view_at] == uid;
 }
 
 static int date_cmp(const struct imap_date *a, const struct imap_date *b)

@@ -142,27 +142,8 @@ static struct pkey *plan_key(struct plan *p, const void *origin)
  * seventeen cache misses. */
 static bool has_uid(const uint32_t *u, size_t n, size_t *at, uint32_t uid)
 {
-	size_t lo = *at, hi;
-	if (lo > n || (lo > 0 && u[lo - 1] >= uid))
-		lo = 0;		/* asked out of order: start over */
-	size_t step = 1;
-	hi = lo;
-	while (hi < n && u[hi] < uid) {
-		lo = hi + 1;
-		hi += step;
-		step *= 2;
-	}
-	if (hi > n)
-		hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return lo < n && u[lo] == uid;
+	*at = store_uids_gallop(u, n, *at, uid);
+	return *at < n && u[*at] == uid;
 }
 
 static int plan_node(struct plan *p, const struct imap_search_key *k,
