@@ -814,7 +814,6 @@ def suspended_fetch_tells_expunge_before_its_completion(env):
             a.append("susp", big)
         a.select("susp")
         b.select("susp")
-        a.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         t = a.tag()
         a.send(t + b" UID FETCH 1:* (BODY.PEEK[])\r\n")
         time.sleep(0.3)     # A reads nothing: its FETCH suspends
