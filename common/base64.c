@@ -3,21 +3,6 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int base64_decode(const char *in, size_t len, struct buf *out)
 {
 	if (len % 4 != 0)
@@ -37,7 +22,7 @@ int base64_decode(const char *in, size_t len, struct buf *out)
 			}
 			if (pad > 0)
 				return -1;
-			v[j] = b64_value(c);
+			v[j] = base64_digit_value((uint8_t)c);
 			if (v[j] < 0)
 				return -1;
 		}

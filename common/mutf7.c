@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "base64.h"
 #include "utf8.h"
 
 /* RFC 3501 section 5.1.3: RFC 2152 base64 with "," instead of "/". */
@@ -11,17 +12,9 @@ static const char mutf7_b64[] =
 
 static int mutf7_b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
 	if (c == ',')
 		return 63;
-	return -1;
+	return c == '/' ? -1 : base64_digit_value(c);
 }
 
 /* Decodes one UTF-8 sequence at in[*pos]; -1 if invalid. */

@@ -50,7 +50,7 @@ static void b64_feed(struct mime_decoder *d, const uint8_t *in, size_t len,
 			d->done = true;
 			break;
 		}
-		int v = mime_b64_value(in[i]);
+		int v = base64_digit_value(in[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6) | (uint32_t)v;

@@ -15,7 +15,7 @@ void mime_decode_base64(const uint8_t *in, size_t len, struct buf *out)
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '=')
 			break;
-		int v = mime_b64_value(in[i]);
+		int v = base64_digit_value(in[i]);
 		if (v < 0)
 			continue;
 		acc = (acc << 6) | (uint32_t)v;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/base64.h"
 #include "../common/buf.h"
 #include "mime.h"
 
@@ -25,22 +26,6 @@ struct mime_str mime_arena_upper(struct mime_arena *a, const void *s,
 static inline bool mime_is_wsp(uint8_t c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* The value of a base64 digit (RFC 2045 6.8), or -1. */
-static inline int mime_b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 /* The value of a hex digit of either case, or -1. */
