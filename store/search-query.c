@@ -793,23 +793,9 @@ static int codes_match(const struct store_sx_query *q, const uint8_t *p,
 	const uint8_t *filter = q->first_filter;
 	size_t pos = 0;
 	while (pos < len) {
-		uint64_t code = p[pos++];
-		if (code >= 0x80) {
-			code &= 0x7f;
-			unsigned shift = 7;
-			for (;;) {
-				if (pos >= len || shift > 28)
-					return -1;
-				uint8_t b = p[pos++];
-				code |= (uint64_t)(b & 0x7f) << shift;
-				if (!(b & 0x80)) {
-					if (b == 0)
-						return -1;
-					break;
-				}
-				shift += 7;
-			}
-		}
+		uint64_t code;
+		if (sx_code_get(p, len, &pos, &code) < 0)
+			return -1;
 		uint64_t id = code >> 1;
 		if (id == 0 || id > vmax)
 			return id == 0 || id > SX_ID_MAX ? -1 : 2;

@@ -176,24 +176,9 @@ int sx_unit_decode(const uint8_t *p, size_t len, uint32_t **ids, size_t *n,
 	uint32_t *out = *ids + *n;
 	size_t pos = 0;
 	while (pos < len) {
-		uint64_t code = p[pos++];
-		if (code >= 0x80) {
-			/* ids are below 2^31: codes fit in five bytes */
-			code &= 0x7f;
-			unsigned shift = 7;
-			for (;;) {
-				if (pos >= len || shift > 28)
-					return -1;
-				uint8_t b = p[pos++];
-				code |= (uint64_t)(b & 0x7f) << shift;
-				if (!(b & 0x80)) {
-					if (b == 0)
-						return -1;	/* overlong */
-					break;
-				}
-				shift += 7;
-			}
-		}
+		uint64_t code;
+		if (sx_code_get(p, len, &pos, &code) < 0)
+			return -1;
 		uint64_t id = code >> 1;
 		if (id == 0 || id > SX_ID_MAX)
 			return -1;

@@ -42,6 +42,34 @@
 
 #include "../common/buf.h"
 
+/* One code of a token stream at p[*pos] (a varint of at most five
+ * bytes: token ids are below 2^31, shifted left once for the space
+ * bit); 0, or -1 if truncated, too long or overlong. Inline: the
+ * stream matcher's inner loop runs it per token. */
+static inline int sx_code_get(const uint8_t *p, size_t len, size_t *pos,
+			      uint64_t *code_r)
+{
+	uint64_t code = p[(*pos)++];
+	if (code >= 0x80) {
+		code &= 0x7f;
+		unsigned shift = 7;
+		for (;;) {
+			if (*pos >= len || shift > 28)
+				return -1;
+			uint8_t b = p[(*pos)++];
+			code |= (uint64_t)(b & 0x7f) << shift;
+			if (!(b & 0x80)) {
+				if (b == 0)
+					return -1;	/* overlong */
+				break;
+			}
+			shift += 7;
+		}
+	}
+	*code_r = code;
+	return 0;
+}
+
 #define SX_ID_SPACE 1		/* the vocabulary's first entry: " " */
 #define SX_ID_MAX 0x7fffffffu
 #define SX_TDOC_VERSION 0x02
