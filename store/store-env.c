@@ -106,13 +106,15 @@ static int store_create_txn(struct store *s, MDB_txn *txn)
 	return 0;
 }
 
-int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn)
+int store_index_rebuild(struct store *s, MDB_txn *txn, MDB_dbi dst,
+			bool (*keep)(const struct store_rec_message *m),
+			const char *what)
 {
 	MDB_cursor *c, *u;
 	int rc = mdb_cursor_open(txn, s->db_messages, &c);
 	if (rc != 0)
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
-	rc = mdb_cursor_open(txn, s->db_uids, &u);
+	rc = mdb_cursor_open(txn, dst, &u);
 	if (rc != 0) {
 		mdb_cursor_close(c);
 		return store_mdb_fail(s, rc, "mdb_cursor_open");
@@ -125,12 +127,22 @@ int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn)
 			r = store_corrupt(s, "message key");
 			break;
 		}
+		struct store_rec_message m;
+		if (keep != NULL) {
+			if (store_rec_message_decode(v.mv_data, v.mv_size,
+						     &m) < 0) {
+				r = store_corrupt(s, "message");
+				break;
+			}
+			if (!keep(&m))
+				continue;
+		}
 		MDB_val uk = { 4, k.mv_data };
 		MDB_val uv = { 4, (uint8_t *)k.mv_data + 4 };
 		/* the messages walk is in (mailbox, UID) order already */
 		rc = mdb_cursor_put(u, &uk, &uv, MDB_APPENDDUP);
 		if (rc != 0) {
-			r = store_mdb_fail(s, rc, "upgrade: uid index");
+			r = store_mdb_fail(s, rc, what);
 			break;
 		}
 	}
@@ -139,6 +151,12 @@ int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn)
 	mdb_cursor_close(u);
 	mdb_cursor_close(c);
 	return r;
+}
+
+int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn)
+{
+	return store_index_rebuild(s, txn, s->db_uids, NULL,
+				   "upgrade: uid index");
 }
 
 struct open_ctx {

@@ -257,6 +257,11 @@ int store_schema_upgrade_1_to_2(struct store *s, MDB_txn *txn);
 /* Test hook: rewrites the store as schema 1 (drops the UID index). */
 int store_debug_downgrade_to_1(struct store *s);
 int store_debug_set_schema(struct store *s, uint32_t version);
+/* Fills dst (mailbox id -> UIDs, DUPSORT) with the messages keep
+ * accepts (NULL: all), walking the message records in key order. */
+int store_index_rebuild(struct store *s, MDB_txn *txn, MDB_dbi dst,
+			bool (*keep)(const struct store_rec_message *m),
+			const char *what);
 /* Records the store's schema version in meta (inside txn). */
 int store_schema_put(struct store *s, MDB_txn *txn, uint32_t version);
 

@@ -77,45 +77,18 @@ int store_mailbox_first_unseen(struct store *s, uint32_t mailbox_id,
  * is in (mailbox, UID) order already, so every put appends. It starts
  * empty: an older schema never wrote it, and one rebuilt after a test
  * downgrade must not keep stale entries. */
+static bool unseen(const struct store_rec_message *m)
+{
+	return !(m->flags & STORE_FLAG_SEEN);
+}
+
 int store_schema_upgrade_3_to_4(struct store *s, MDB_txn *txn)
 {
-	MDB_cursor *c, *u;
 	int rc = mdb_drop(txn, s->db_unseen, 0);
 	if (rc != 0)
 		return store_mdb_fail(s, rc, "mdb_drop unseen index");
-	rc = mdb_cursor_open(txn, s->db_messages, &c);
-	if (rc != 0)
-		return store_mdb_fail(s, rc, "mdb_cursor_open");
-	rc = mdb_cursor_open(txn, s->db_unseen, &u);
-	if (rc != 0) {
-		mdb_cursor_close(c);
-		return store_mdb_fail(s, rc, "mdb_cursor_open");
-	}
-	MDB_val k, v;
-	int r = 0;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct store_rec_message m;
-		if (k.mv_size != 8 ||
-		    store_rec_message_decode(v.mv_data, v.mv_size, &m) < 0) {
-			r = store_corrupt(s, "message");
-			break;
-		}
-		if (m.flags & STORE_FLAG_SEEN)
-			continue;
-		MDB_val uk = { 4, k.mv_data };
-		MDB_val uv = { 4, (uint8_t *)k.mv_data + 4 };
-		rc = mdb_cursor_put(u, &uk, &uv, MDB_APPENDDUP);
-		if (rc != 0) {
-			r = store_mdb_fail(s, rc, "upgrade: unseen index");
-			break;
-		}
-	}
-	if (r == 0 && rc != MDB_NOTFOUND)
-		r = store_mdb_fail(s, rc, "upgrade: messages walk");
-	mdb_cursor_close(u);
-	mdb_cursor_close(c);
-	return r;
+	return store_index_rebuild(s, txn, s->db_unseen, unseen,
+				   "upgrade: unseen index");
 }
 
 static int downgrade_txn(struct store *s, MDB_txn *txn, void *ctx)
