@@ -3,6 +3,8 @@
 #ifndef POSTERN_SEARCH_INDEX_PRIVATE_H
 #define POSTERN_SEARCH_INDEX_PRIVATE_H
 
+#include <string.h>
+
 #include "search-index.h"
 #include "search-token.h"
 #include "search-vocab.h"
@@ -25,6 +27,41 @@ static inline void sx_key_post(uint8_t key[SX_PKEY_LEN], unsigned ns,
 	key[4] = (uint8_t)ns;
 	store_key_blob(key + SX_PPREFIX_LEN, first);
 }
+
+/* k is a key of sx_post in the list whose key (or prefix) is key. */
+static inline bool sx_same_list(const MDB_val *k, const uint8_t *key)
+{
+	return k->mv_size == SX_PKEY_LEN &&
+	       memcmp(k->mv_data, key, SX_PPREFIX_LEN) == 0;
+}
+
+/* Generations (sx_delta, search-index.h): a generation's chunks have
+ * the key gen(4 BE) then a posting key, after its header, the key
+ * gen(4 BE) alone -> level(1) documents(4 BE); the state of a fold in
+ * progress is the key gen 0 -> the first token id (4 BE) not yet
+ * folded. */
+#define SX_DKEY_LEN (4 + SX_PKEY_LEN)
+#define SX_GEN_HDR_LEN 4
+#define SX_FOLD_KEY_LEN 4
+struct sx_gen {
+	uint32_t gen;
+	unsigned level;
+	uint32_t docs;
+};
+static inline void sx_key_delta(uint8_t key[SX_DKEY_LEN], uint32_t gen,
+				unsigned ns, uint32_t id, uint64_t first)
+{
+	key[0] = (uint8_t)(gen >> 24);
+	key[1] = (uint8_t)(gen >> 16);
+	key[2] = (uint8_t)(gen >> 8);
+	key[3] = (uint8_t)gen;
+	sx_key_post(key + 4, ns, id, first);
+}
+
+/* The generations in sx_delta, ascending, into *gens_r (xmalloc'd; NULL
+ * when none). 0 or -1. */
+int sx_gens_list(struct store *s, MDB_txn *txn, struct sx_gen **gens_r,
+		 size_t *n_r);
 
 /* Pair postings: phrases of common words ("of the", "plesun sting") have
  * tens of thousands of candidates by their words alone, each to decide
@@ -75,6 +112,39 @@ static inline void sx_pair_key(uint8_t out[SX_PAIR_LEN], uint32_t a,
  * it: drops this process's uncommitted entries, reads entries others
  * added. 0 or -1. */
 int sx_vocab_sync(struct store *s, MDB_txn *txn);
+
+/* (namespace, token) -> a merge batch's documents, ascending. */
+struct acc_entry {
+	uint64_t key;		/* id << 8 | ns; 0 = empty (id >= 1) */
+	uint32_t n, cap;
+	uint64_t *ids;
+};
+
+/* Writes a merge's lists (sorted by key) of docs documents as a new
+ * generation of sx_delta, combines full levels, and starts a fold when
+ * the generations are due (search-delta.c). */
+int sx_gen_write(struct store *s, MDB_txn *txn, const struct acc_entry *list,
+		 size_t n, size_t docs);
+
+/* Scratch of the writes to one posting DB in a transaction. */
+struct post_scratch {
+	uint64_t *old, *all;
+	size_t nold, oldcap, allcap;
+	struct buf val;
+	/* the greatest key of sx_post (have_last): keys above it are
+	 * appended, which fills pages instead of splitting them */
+	uint8_t last[SX_PKEY_LEN];
+	bool have_last;
+};
+/* Reads the greatest key of sx_post through c into ps (search-post.c). */
+int sx_post_last(struct store *s, MDB_cursor *c, struct post_scratch *ps);
+/* Adds ids (ascending, distinct) to the list of (ns, tok) in sx_post
+ * through c (a cursor on it): only the chunks the new ids fall into are
+ * read and rewritten. */
+int sx_post_add(struct store *s, MDB_txn *txn, MDB_cursor *c, unsigned ns,
+		uint32_t tok, const uint64_t *ids, size_t n,
+		struct post_scratch *ps);
+void sx_post_scratch_free(struct post_scratch *ps);
 
 /* Ascending uint64 lists. */
 struct idlist {

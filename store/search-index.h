@@ -219,13 +219,33 @@ void store_set_search_extractor(struct store *s, store_sx_extractor *fn,
 /* At most this many documents are merged after one append. */
 #define SX_MERGE_STEP_MAX 2048
 void store_set_search_merge_threshold(struct store *s, size_t n);
+/* A merge transaction of fewer documents than this writes a new
+ * generation in sx_delta; a larger one (an import, a reindex, a
+ * backlog) writes sx_post itself, its many documents sharing the
+ * pages it rewrites. */
+#define SX_GEN_DOCS_MAX 1024
+/* fanout generations of one level are combined into one of the next
+ * (0 or 1: never); a fold of every generation into sx_post starts when
+ * they hold at least fold_min documents and at least 1/SX_FOLD_RATIO of
+ * those in sx_post (fold_min 0: only store_search_merge with max 0
+ * folds). */
+#define SX_GEN_FANOUT_DEFAULT 8
+#define SX_FOLD_MIN_DEFAULT 4096
+#define SX_FOLD_RATIO 4
+void store_set_search_generations(struct store *s, size_t fanout,
+				  size_t fold_min);
 
 /* Moves up to max held documents (0 = all) into the postings, in
  * transactions of at most batch documents (0 = default). Documents
  * without text are extracted first if an extractor is set, and skipped
- * (left held) if not. *merged_r (may be NULL) gets the number merged. */
+ * (left held) if not. *merged_r (may be NULL) gets the number merged.
+ * With max 0 it then folds every generation into sx_post. */
 int store_search_merge(struct store *s, size_t max, size_t batch,
 		       size_t *merged_r, const char **error_r);
+
+/* Folds every generation into sx_post (steps of their own
+ * transactions; a fold in progress is finished). */
+int store_search_fold(struct store *s, const char **error_r);
 
 /* A text key compiled against the vocabulary: the needle's tokens and
  * the vocabulary ids each may be. header: the field name of a HEADER key
@@ -276,6 +296,9 @@ int store_search_verify(struct store *s, struct store_sx_query *q,
  * written, before the commit (the property test dies there). */
 extern void (*store_sx_debug_merge_hook)(void);
 
+/* Test hook: lists moved by a fold step (0: the default). */
+extern size_t store_sx_debug_fold_step;
+
 /* Test hooks: adds ids (ascending) to the list of (ns, token id) in one
  * transaction; reads a whole list back with its chunk count and the
  * largest chunk value. */
@@ -297,6 +320,10 @@ struct store_sx_stats {
 	uint64_t vocab_entries;
 	uint64_t vocab_mem;	/* the vocabulary in this handle, if loaded */
 	size_t dirty;		/* documents in sx_dirty */
+	size_t gens;		/* generations in sx_delta */
+	unsigned gen_level_max;	/* the highest level among them */
+	bool folding;		/* a fold is in progress */
+	uint64_t delta_bytes;	/* pages of sx_delta (in post_bytes too) */
 	uint64_t post_pages;	/* LMDB pages of each */
 	uint64_t text_pages;
 	uint64_t vocab_pages;

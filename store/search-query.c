@@ -213,37 +213,122 @@ static void docbits_free(struct docbits *b)
 	b->nw = 0;
 }
 
-static bool same_list(const MDB_val *k, const uint8_t *key)
+/* Where lists are: sx_post and each generation of sx_delta
+ * (search-delta.c); a list is the union of its chunks in all of them.
+ * One cursor each: lookups in ascending token order then mostly stay on
+ * the page the last one ended on (LMDB searches it first). */
+struct post_src {
+	MDB_cursor *main;
+	MDB_cursor **gen;
+	struct sx_gen *gens;
+	size_t ngen;
+};
+
+static void post_src_close(struct post_src *src)
 {
-	return k->mv_size == SX_PKEY_LEN &&
-	       memcmp(k->mv_data, key, SX_PPREFIX_LEN) == 0;
+	if (src->main != NULL)
+		mdb_cursor_close(src->main);
+	for (size_t i = 0; i < src->ngen; i++)
+		if (src->gen[i] != NULL)
+			mdb_cursor_close(src->gen[i]);
+	free(src->gen);
+	free(src->gens);
+	memset(src, 0, sizeof(*src));
+}
+
+static int post_src_open(struct store *s, MDB_txn *txn, struct post_src *src)
+{
+	memset(src, 0, sizeof(*src));
+	if (sx_gens_list(s, txn, &src->gens, &src->ngen) < 0)
+		return -1;
+	src->gen = xcalloc(src->ngen + 1, sizeof(*src->gen));
+	int rc = mdb_cursor_open(txn, s->db_sx_post, &src->main);
+	for (size_t i = 0; i < src->ngen && rc == 0; i++)
+		rc = mdb_cursor_open(txn, s->db_sx_delta, &src->gen[i]);
+	if (rc != 0) {
+		post_src_close(src);
+		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	}
+	return 0;
+}
+
+/* The chunks of one list, sx_post's first. */
+struct chunk_iter {
+	struct post_src *src;
+	size_t at;		/* 0: sx_post, i + 1: generation i */
+	bool started;
+	unsigned ns;
+	uint32_t id;
+	uint8_t key[SX_DKEY_LEN];
+	MDB_val k, v;
+	uint64_t first;		/* of the current chunk */
+};
+
+static void chunk_iter_init(struct chunk_iter *it, struct post_src *src,
+			    unsigned ns, uint32_t id)
+{
+	it->src = src;
+	it->at = 0;
+	it->started = false;
+	it->ns = ns;
+	it->id = id;
+}
+
+/* 1 with it->v and it->first, 0 at the end, -1 on error. */
+static int chunk_next(struct store *s, struct chunk_iter *it)
+{
+	while (it->at <= it->src->ngen) {
+		MDB_cursor *c = it->at == 0 ? it->src->main :
+					      it->src->gen[it->at - 1];
+		size_t off = it->at == 0 ? 0 : 4;
+		int rc;
+		if (!it->started) {
+			if (off == 0)
+				sx_key_post(it->key, it->ns, it->id, 0);
+			else
+				sx_key_delta(it->key, it->src->gens[it->at - 1].gen,
+					     it->ns, it->id, 0);
+			it->k = (MDB_val){ off + SX_PKEY_LEN, it->key };
+			rc = mdb_cursor_get(c, &it->k, &it->v, MDB_SET_RANGE);
+			it->started = true;
+		} else {
+			rc = mdb_cursor_get(c, &it->k, &it->v, MDB_NEXT);
+		}
+		if (rc == 0 && it->k.mv_size == off + SX_PKEY_LEN &&
+		    memcmp(it->k.mv_data, it->key, off + SX_PPREFIX_LEN) == 0) {
+			it->first = store_get_be64((uint8_t *)it->k.mv_data +
+						   off + SX_PPREFIX_LEN);
+			return 1;
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return store_mdb_fail(s, rc, "mdb_cursor_get");
+		it->at++;
+		it->started = false;
+	}
+	return 0;
 }
 
 /* Sets in b every document of the postings of (ns, each id). */
-static int post_union(struct store *s, MDB_cursor *c, unsigned ns,
+static int post_union(struct store *s, struct post_src *c, unsigned ns,
 		      const uint32_t *ids, size_t nids, struct docbits *b,
 		      struct idlist *tmp, size_t *read_r)
 {
 	for (size_t i = 0; i < nids; i++) {
-		uint8_t key[SX_PKEY_LEN];
-		sx_key_post(key, ns, ids[i], 0);
-		MDB_val k = { SX_PKEY_LEN, key }, v;
-		int rc;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		     rc == 0 && same_list(&k, key);
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct chunk_iter it;
+		int r;
+		chunk_iter_init(&it, c, ns, ids[i]);
+		while ((r = chunk_next(s, &it)) == 1) {
 			tmp->n = 0;
-			if (sx_chunk_decode(v.mv_data, v.mv_size,
-					    store_get_be64((uint8_t *)k.mv_data +
-							   SX_PPREFIX_LEN),
-					    &tmp->v, &tmp->n, &tmp->cap) < 0)
+			if (sx_chunk_decode(it.v.mv_data, it.v.mv_size,
+					    it.first, &tmp->v, &tmp->n,
+					    &tmp->cap) < 0)
 				return store_corrupt(s, "search posting");
 			for (size_t j = 0; j < tmp->n; j++)
 				docbits_set(b, tmp->v[j]);
 			*read_r += tmp->n;
 		}
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return store_mdb_fail(s, rc, "mdb_cursor_get");
+		if (r < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -272,30 +357,31 @@ static size_t chunk_docs(const uint8_t *p, size_t len)
 /* What reading the postings of a set costs (chunks) and how many
  * documents it names (an upper bound for its union), for ordering the
  * intersection most selective first. */
-static void set_cost(MDB_cursor *c, unsigned ns, struct qtok *t)
+static int set_cost(struct store *s, struct post_src *c, unsigned ns,
+		    struct qtok *t)
 {
 	t->chunks = 0;
 	t->docs = 0;
 	if (t->n > SX_PROBE_IDS_MAX) {
 		t->chunks = t->docs = SIZE_MAX / 2;
-		return;
+		return 0;
 	}
 	for (size_t i = 0; i < t->n && t->chunks <= SX_INTERSECT_CHUNKS_MAX;
 	     i++) {
-		uint8_t key[SX_PKEY_LEN];
-		sx_key_post(key, ns, t->ids[i], 0);
-		MDB_val k = { SX_PKEY_LEN, key }, v;
-		int rc;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		     rc == 0 && same_list(&k, key) &&
-		     t->chunks <= SX_INTERSECT_CHUNKS_MAX;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct chunk_iter it;
+		int r = 0;
+		chunk_iter_init(&it, c, ns, t->ids[i]);
+		while (t->chunks <= SX_INTERSECT_CHUNKS_MAX &&
+		       (r = chunk_next(s, &it)) == 1) {
 			t->chunks++;
-			t->docs += chunk_docs(v.mv_data, v.mv_size);
+			t->docs += chunk_docs(it.v.mv_data, it.v.mv_size);
 		}
+		if (r < 0)
+			return -1;
 	}
 	if (t->chunks > SX_INTERSECT_CHUNKS_MAX)
 		t->docs = SIZE_MAX / 2;
+	return 0;
 }
 
 /* The documents of one namespace whose postings have a token of every
@@ -306,7 +392,7 @@ static void set_cost(MDB_cursor *c, unsigned ns, struct qtok *t)
  * the words it can be that are not common. 1 with b set, 0 if the
  * triple is not worth it (too many combinations). */
 #define SX_PAIR_COMBOS_MAX 256
-static int pair_docs(struct store *s, MDB_cursor *c, struct store_sx_query *q,
+static int pair_docs(struct store *s, struct post_src *c, struct store_sx_query *q,
 		     unsigned ns, size_t j, struct docbits *b,
 		     struct idlist *tmp, size_t *read_r)
 {
@@ -349,7 +435,7 @@ static int pair_docs(struct store *s, MDB_cursor *c, struct store_sx_query *q,
 	return r < 0 ? -1 : 1;
 }
 
-static int ns_multi(struct store *s, MDB_cursor *c, struct store_sx_query *q,
+static int ns_multi(struct store *s, struct post_src *c, struct store_sx_query *q,
 		    unsigned ns, struct docbits *all, struct idlist *tmp,
 		    size_t *read_r)
 {
@@ -358,7 +444,8 @@ static int ns_multi(struct store *s, MDB_cursor *c, struct store_sx_query *q,
 		if (q->tok[i].n == 0)
 			return 0;	/* a token no document has */
 	for (size_t i = 0; i < q->ntok; i++)
-		set_cost(c, ns, &q->tok[i]);
+		if (set_cost(s, c, ns, &q->tok[i]) < 0)
+			return -1;
 	/* the cheapest sets, in order */
 	bool used[64] = { false };
 	while (nord < SX_INTERSECT_SETS_MAX && nord < q->ntok) {
@@ -598,10 +685,9 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 			  struct store_sx_query *q, uint32_t mailbox_id,
 			  struct store_sx_cand *cand)
 {
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(txn, s->db_sx_post, &c);
-	if (rc != 0)
-		return store_mdb_fail(s, rc, "mdb_cursor_open");
+	struct post_src src, *c = &src;
+	if (post_src_open(s, txn, &src) < 0)
+		return -1;
 	struct docbits docs = { 0 }, held = { 0 }, dirty = { 0 }, unk = { 0 };
 	struct idlist tmp = { 0 }, list = { 0 };
 	int r = 0;
@@ -615,7 +701,7 @@ static int candidates_txn(struct store *s, MDB_txn *txn,
 			r = ns_multi(s, c, q, ns, &docs, &tmp,
 				     &cand->postings_read);
 	}
-	mdb_cursor_close(c);
+	post_src_close(&src);
 	/* held documents have no postings yet: all of them are left to
 	 * the caller; dirty ones may have stale postings: decided here */
 	if (r == 0)

@@ -50,7 +50,7 @@ static int reindex_txn(struct store *s, MDB_txn *txn, void *vctx)
 		 * mostly bring the same tokens back. */
 		MDB_dbi dbs[] = { s->db_sx_post, s->db_sx_text,
 				  s->db_sx_pending, s->db_sx_dirty,
-				  s->db_sx_blobmsg };
+				  s->db_sx_blobmsg, s->db_sx_delta };
 		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 			int rc = mdb_drop(txn, dbs[i], 0);
 			if (rc != 0)

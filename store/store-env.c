@@ -56,6 +56,7 @@ static int store_open_dbis(struct store *s, MDB_txn *txn)
 		  MDB_DUPSORT | MDB_DUPFIXED },
 		{ "sx_vocab", offsetof(struct store, db_sx_vocab), 0 },
 		{ "sx_dirty", offsetof(struct store, db_sx_dirty), 0 },
+		{ "sx_delta", offsetof(struct store, db_sx_delta), 0 },
 	};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].off);
@@ -204,6 +205,8 @@ static int store_setup_txn(struct store *s, MDB_txn *txn, void *vctx)
 	if (version >= 3 && version < 5 &&
 	    store_schema_upgrade_4_to_5(s, txn) < 0)
 		return -1;
+	/* 5 -> 6: sx_delta was created empty above, which is its state in
+	 * an index that has never merged into generations */
 	if (version < STORE_SCHEMA_VERSION) {
 		log_info("store %s: upgraded schema %u -> %u", s->dir, version,
 			 STORE_SCHEMA_VERSION);
@@ -253,6 +256,8 @@ int store_open_opts(const char *dir, const struct store_options *opts,
 	s->dir = xstrdup(dir);
 	s->dir_fd = s->lock_fd = s->blobs_fd = s->tmp_fd = -1;
 	s->sx_merge_threshold = SX_MERGE_DEFAULT;
+	s->sx_gen_fanout = SX_GEN_FANOUT_DEFAULT;
+	s->sx_fold_min = SX_FOLD_MIN_DEFAULT;
 	*store_r = NULL;
 
 	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -299,7 +304,7 @@ int store_open_opts(const char *dir, const struct store_options *opts,
 	map = (map + (size_t)page - 1) / (size_t)page * (size_t)page;
 	char *path = xmalloc(strlen(dir) + 16);
 	sprintf(path, "%s/index.mdb", dir);
-	if ((rc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, map)) != 0 ||
 	    (rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS,
 			       0600)) != 0) {

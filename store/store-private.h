@@ -23,8 +23,11 @@
  *   5  the search index becomes two levels (words and separators, a
  *      vocabulary, token streams): adds sx_vocab and sx_dirty; the
  *      upgrade drops the trigram postings and texts and holds every
- *      blob again */
-#define STORE_SCHEMA_VERSION 5
+ *      blob again
+ *   6  adds sx_delta: recent merges' postings as generations, folded
+ *      into sx_post in batches (search-index.h); an old binary would not
+ *      read them, hence the version; the upgrade has nothing to do */
+#define STORE_SCHEMA_VERSION 6
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 
@@ -39,10 +42,11 @@ struct store {
 		db_blobrefs, db_cache, db_subs, db_keywords, db_unseen;
 	/* search index (search-index.h) */
 	MDB_dbi db_sx_post, db_sx_text, db_sx_pending, db_sx_blobmsg,
-		db_sx_vocab, db_sx_dirty;
+		db_sx_vocab, db_sx_dirty, db_sx_delta;
 	store_sx_extractor *sx_extractor;
 	void *sx_ctx;
 	size_t sx_merge_threshold;
+	size_t sx_gen_fanout, sx_fold_min;	/* search-index.h */
 	struct sx_vocab *sx_vocab;	/* sx_vocab mirrored, lazily */
 	size_t map_size;
 	uint64_t next_blob;	/* in memory; may run ahead of meta */
@@ -244,6 +248,8 @@ bool store_sx_extract(struct store *s, const uint8_t *data, size_t len,
 		      struct buf *rec_out);
 /* After an append commit: merges if enough documents are held. */
 void store_sx_after_append(struct store *s);
+/* One step of a fold in progress, if any (search-delta.c). 0 or -1. */
+int store_sx_fold_step(struct store *s);
 /* Schema 2 -> 3 (it leaves what 5 needs: every blob held). */
 int store_schema_upgrade_2_to_3(struct store *s, MDB_txn *txn);
 /* Schema 4 -> 5 (and 3 -> 5): trigram postings and texts out, every

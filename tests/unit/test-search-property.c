@@ -38,6 +38,7 @@ struct prop {
 	size_t nmsgs;
 	unsigned seq;
 	size_t queries, narrowed, nonempty, failures;
+	size_t rounds_gens, rounds_combined, rounds_folding;
 };
 
 static int prop_cache_builder(void *ctx, const uint8_t *data, size_t len,
@@ -60,6 +61,11 @@ static void prop_open(struct prop *p, bool extractor)
 	if (extractor)
 		store_set_search_extractor(p->s, search_index_extractor, NULL);
 	store_set_search_merge_threshold(p->s, 32);
+	/* merges of 32 go to generations: combined two by two, folded
+	 * at 96 documents in steps of 40 lists, so that queries meet
+	 * generations of several levels and folds in progress */
+	store_set_search_generations(p->s, 2, 96);
+	store_sx_debug_fold_step = 40;
 	struct store_mailbox mb;
 	CU_ASSERT_FATAL(store_mailbox_get(p->s, "INBOX", &mb, &err) == 1);
 	p->inbox = mb.id;
@@ -357,6 +363,12 @@ static void compare_one(struct prop *p, uint32_t mailbox,
 
 static void compare_round(struct prop *p, size_t n)
 {
+	struct store_sx_stats st;
+	const char *err;
+	CU_ASSERT(store_search_stats(p->s, &st, &err) == 0);
+	p->rounds_gens += st.gens > 0;
+	p->rounds_combined += st.gen_level_max > 0;
+	p->rounds_folding += st.folding;
 	for (size_t i = 0; i < n; i++) {
 		struct imap_search_args a;
 		memset(&a, 0, sizeof(a));
@@ -563,6 +575,8 @@ static void test_search_property(void)
 	struct store_sx_stats st;
 	CU_ASSERT(store_search_stats(p.s, &st, &err) == 0);
 	CU_ASSERT_EQUAL(st.held, 0);
+	CU_ASSERT_EQUAL(st.gens, 0);	/* merging all folds all */
+	CU_ASSERT(!st.folding);
 	compare_round(&p, 60);
 
 	/* a mailbox reindexed: its documents held, then merged again on
@@ -591,10 +605,17 @@ static void test_search_property(void)
 	/* the queries must mean something: many narrowed, many matched */
 	CU_ASSERT(p.narrowed * 3 > p.queries);
 	CU_ASSERT(p.nonempty * 3 > p.queries);
+	/* and met postings in generations, and in a fold's middle */
+	CU_ASSERT(p.rounds_gens > 0);
+	CU_ASSERT(p.rounds_combined > 0);
+	CU_ASSERT(p.rounds_folding > 0);
 	fprintf(stderr, "\n[search property seed %llu] %zu queries (%zu "
 		"narrowed by the index, %zu with matches), %zu differ; held "
-		"after the last kill: %zu\n", (unsigned long long)p.seed,
-		p.queries, p.narrowed, p.nonempty, p.failures, held);
+		"after the last kill: %zu; rounds with generations %zu, "
+		"combined ones %zu, amid a fold %zu\n",
+		(unsigned long long)p.seed, p.queries, p.narrowed, p.nonempty,
+		p.failures, held, p.rounds_gens, p.rounds_combined,
+		p.rounds_folding);
 	store_close(&p.s);
 	for (size_t i = 0; i < p.nmsgs; i++)
 		buf_free(&p.msgs[i]);
