@@ -561,11 +561,25 @@ int store_sx_fold_step(struct store *s)
 int store_search_fold(struct store *s, const char **error_r)
 {
 	s->err = STORE_ERR_NONE;
+	/* a fold in progress ends at the last token id; generations made
+	 * meanwhile keep their lists below where it began: fold again */
 	for (;;) {
 		struct fold_ctx ctx = { .start = true };
 		if (store_write(s, fold_txn, &ctx) < 0)
 			return store_ret(s, -1, error_r);
-		if (ctx.done)
+		if (!ctx.done)
+			continue;
+		MDB_txn *txn;
+		if (store_read_begin(s, &txn) < 0)
+			return store_ret(s, -1, error_r);
+		struct sx_gen *gens;
+		size_t ng;
+		int r = sx_gens_list(s, txn, &gens, &ng);
+		mdb_txn_abort(txn);
+		free(gens);
+		if (r < 0)
+			return store_ret(s, -1, error_r);
+		if (ng == 0)
 			return 0;
 	}
 }

@@ -146,6 +146,20 @@ int sx_post_add(struct store *s, MDB_txn *txn, MDB_cursor *c, unsigned ns,
 		struct post_scratch *ps);
 void sx_post_scratch_free(struct post_scratch *ps);
 
+/* Texts of held documents in memory (search-held.c), at most
+ * SX_HELD_BYTES_MAX bytes of them: a few thousand documents. */
+#define SX_HELD_BYTES_MAX ((size_t)8 << 20)
+bool sx_held_room(const struct store *s);
+void sx_held_put(struct store *s, uint64_t id, const struct buf *rec);
+const struct buf *sx_held_get(const struct store *s, uint64_t id);
+void sx_held_drop(struct store *s, uint64_t id);
+size_t sx_held_texts(const struct store *s);
+/* Makes the text of held document id from its message into rec: false
+ * if there is no extractor or the message cannot be read. */
+bool sx_extract_held(struct store *s, MDB_txn *txn, uint64_t id,
+		     struct buf *rec);
+void sx_held_free(struct store *s);
+
 /* Ascending uint64 lists. */
 struct idlist {
 	uint64_t *v;

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/log.h"
 #include "../common/unicode-fold.h"
@@ -78,6 +79,7 @@ int store_sx_doc_gone(struct store *s, MDB_txn *txn, uint64_t blob_id)
 	sx_key_doc(key, blob_id);
 	/* its postings stay until the chunks are rewritten: a reader finds
 	 * no message for it (search-index.h, invariant 3) */
+	sx_held_drop(s, blob_id);
 	if (store_db_del(s, txn, s->db_sx_text, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_sx_pending, key, 8, NULL, 0) < 0 ||
 	    store_db_del(s, txn, s->db_sx_dirty, key, 8, NULL, 0) < 0 ||
@@ -91,6 +93,7 @@ int store_sx_doc_stale(struct store *s, MDB_txn *txn, uint64_t blob_id)
 	uint8_t key[8];
 	MDB_val v;
 	sx_key_doc(key, blob_id);
+	sx_held_drop(s, blob_id);	/* its cache record changes */
 	int r = store_db_get(s, txn, s->db_sx_pending, key, 8, &v);
 	if (r < 0)
 		return -1;
@@ -125,7 +128,23 @@ static size_t sx_held_count(struct store *s, MDB_txn *txn)
 	return st.ms_entries;
 }
 
+double store_sx_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void after_append(struct store *s);
+
 void store_sx_after_append(struct store *s)
+{
+	double t0 = store_sx_clock();
+	after_append(s);
+	s->sx_merge_secs += store_sx_clock() - t0;
+}
+
+static void after_append(struct store *s)
 {
 	if (s->sx_merge_threshold == 0)
 		return;
@@ -408,10 +427,28 @@ static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
 	int r = store_db_get(s, txn, s->db_sx_pending, key, 8, &v);
 	if (r < 0)
 		return -1;
+	/* a text in the store: written by a version before held texts
+	 * were kept in memory */
 	if (r > 0 && v.mv_size > 0)
 		return unpack_held(s, id, v.mv_data, v.mv_size, doc);
+	const struct buf *held = sx_held_get(s, id);
+	if (held != NULL)
+		return unpack_held(s, id, (const uint8_t *)held->data,
+				   held->len, doc);
+	return sx_extract_held(s, txn, id, rec) ?
+		       unpack_held(s, id, (const uint8_t *)rec->data, rec->len,
+				   doc) : 0;
+}
+
+bool sx_extract_held(struct store *s, MDB_txn *txn, uint64_t id,
+		     struct buf *rec)
+{
+	uint8_t key[8];
+	MDB_val v;
+	sx_key_doc(key, id);
+	buf_clear(rec);
 	if (s->sx_extractor == NULL)
-		return 0;
+		return false;
 	struct buf data, cache;
 	buf_init(&data);
 	buf_init(&cache);
@@ -420,21 +457,20 @@ static int merge_doc_text(struct store *s, MDB_txn *txn, uint64_t id,
 		/* a blob that cannot be read now is left held */
 		buf_free(&data);
 		s->err = STORE_ERR_NONE;
-		return 0;
+		return false;
 	}
-	r = store_db_get(s, txn, s->db_cache, key, 8, &v);
+	int r = store_db_get(s, txn, s->db_cache, key, 8, &v);
 	if (r < 0) {
 		buf_free(&data);
-		return -1;
+		s->err = STORE_ERR_NONE;
+		return false;
 	}
 	if (r > 0)
 		buf_append(&cache, v.mv_data, v.mv_size);
 	bool ok = store_sx_extract(s, data.data, data.len, &cache, r > 0, rec);
 	buf_free(&data);
 	buf_free(&cache);
-	/* made now, merged now: not stored */
-	return ok ? unpack_held(s, id, (const uint8_t *)rec->data, rec->len,
-				doc) : 0;
+	return ok;
 }
 
 /* Turns a held document's string record into units of tokens. */
@@ -644,6 +680,8 @@ static int merge_txn(struct store *s, MDB_txn *txn, void *vctx)
 		    store_db_del(s, txn, s->db_sx_pending, key, 8, NULL,
 				 0) < 0)
 			r = -1;
+		/* should the txn fail, the text is made again */
+		sx_held_drop(s, docs[i]);
 		ctx->merged++;
 	}
 	sx_doc_free(&doc);
@@ -761,6 +799,8 @@ int store_search_stats(struct store *s, struct store_sx_stats *st,
 	st->vocab_bytes = st->vocab_pages * ms.ms_psize;
 	if (s->sx_vocab != NULL)
 		st->vocab_mem = sx_vocab_bytes(s->sx_vocab);
+	st->extract_secs = s->sx_extract_secs;
+	st->merge_secs = s->sx_merge_secs;
 	/* held documents without text */
 	MDB_cursor *c;
 	if (mdb_cursor_open(txn, s->db_sx_pending, &c) == 0) {
@@ -768,7 +808,8 @@ int store_search_stats(struct store *s, struct store_sx_stats *st,
 		int rc;
 		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if (v.mv_size == 0)
+			if (v.mv_size == 0 && k.mv_size == 8 &&
+			    sx_held_get(s, store_get_be64(k.mv_data)) == NULL)
 				st->held_no_text++;
 		mdb_cursor_close(c);
 	}

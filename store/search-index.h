@@ -49,11 +49,12 @@
  *               entries starting with 0xFF are pair keys, not tokens
  *   sx_post     key id(4 BE) ns(1) first-doc(8 BE) -> chunk (below);
  *               the id first so that new lists are appended at the end
- *   sx_text     key doc(8 BE) -> document text record: held documents
- *               have the extractor's record (strings, below), merged
- *               ones the token record (search-token.h)
+ *   sx_delta    generations: postings of recent merges (below)
+ *   sx_text     key doc(8 BE) -> the token record (search-token.h) of a
+ *               merged document
  *   sx_pending  key doc(8 BE) -> "" : the holding area: documents whose
- *               tokens are not in sx_post yet
+ *               tokens are not in sx_post or sx_delta yet (a value is a
+ *               held text from a version that stored them, read as such)
  *   sx_dirty    key doc(8 BE) -> "" : documents merged, then made stale
  *               (cache record replaced, mailbox reindexed) and merged
  *               again: their postings may still name old tokens, so
@@ -63,22 +64,50 @@
  *               moved or expunged messages may stay, since UIDs are never
  *               reused a reader checks the record exists)
  *
+ * Generations. A merge of a few hundred documents touches tens of
+ * thousands of lists; in sx_post those lie on nearly every page, so each
+ * merge rewrote all of sx_post (at 30k messages 14-19 MB and 110-155 ms
+ * for 256 documents, growing with the store). So a merge of fewer than
+ * SX_GEN_DOCS_MAX documents writes its lists as a new generation of
+ * sx_delta instead: key gen(4 BE) + a posting key, appended in key
+ * order after the generation's header (key gen(4 BE) -> level(1)
+ * documents(4 BE)); the same merge costs 21-40 ms and 1.4-1.7 MB. Eight
+ * generations of one level are combined into one of the next (a
+ * sequential rewrite; a list in one generation only is copied as it is);
+ * when the generations hold at least max(SX_FOLD_MIN_DEFAULT, a quarter
+ * of sx_post's) documents, a fold moves them into sx_post, in steps of
+ * SX_FOLD_STEP_LISTS lists over ascending token ids (the state, key gen
+ * 0 -> the next token id, says where), one step after each append, so
+ * that every page of sx_post is rewritten once per fold rather than once
+ * per merge. Readers take each list as the union of its chunks in
+ * sx_post and in every generation; each step moves lists in one
+ * transaction, so every state answers the same.
+ *
+ * Held texts. The text a held document is merged from (the extractor's
+ * record, below) is made at append and kept in memory by the store
+ * handle (search-held.c, at most SX_HELD_BYTES_MAX), not in the store:
+ * writing it cost each durable APPEND a few kilobytes of commit and each
+ * merge its deletion. A held document whose text is not in memory (after
+ * a restart, an import past the bound) has it made again from its
+ * message by the merge or by the first query that needs it.
+ *
  * Invariants, each kept inside the transaction that changes the store:
  *  1. every live blob is either merged (all its tokens are in sx_vocab
- *     and its (ns, token) pairs in sx_post, its text a token record) or
- *     in sx_pending; append puts it in sx_pending in its own txn, a
- *     merge moves a batch from sx_pending to sx_post, adding vocabulary
- *     entries and rewriting the texts, in one txn. A crash at any
- *     moment leaves one state or the other.
+ *     and its (ns, token) pairs in sx_post or a generation, its text a
+ *     token record) or in sx_pending; append puts it in sx_pending in
+ *     its own txn, a merge moves a batch from sx_pending to the
+ *     postings, adding vocabulary entries and writing the texts, in one
+ *     txn. A crash at any moment leaves one state or the other; a
+ *     combination or a fold step moves lists in one txn.
  *  2. sx_text of a doc, when present, is what the extractor makes of the
- *     blob and its current cache record (as strings or as tokens);
- *     replacing the cache record drops the text and puts the doc back
- *     in sx_pending, and in sx_dirty if it had been merged.
- *  3. sx_post may name dead documents (expunged): a reader maps every
- *     candidate through sx_blobmsg and the message records, so a dead
- *     one yields nothing. For a live document that is neither held nor
- *     dirty, sx_post names exactly its tokens: that is what makes
- *     one-token answers exact.
+ *     blob and its current cache record, as tokens; replacing the cache
+ *     record drops the text (and the held text in memory) and puts the
+ *     doc back in sx_pending, and in sx_dirty if it had been merged.
+ *  3. the postings may name dead documents (expunged): a reader maps
+ *     every candidate through sx_blobmsg and the message records, so a
+ *     dead one yields nothing. For a live document that is neither held
+ *     nor dirty, sx_post and the generations together name exactly its
+ *     tokens: that is what makes one-token answers exact.
  *
  * Memory: the vocabulary is mirrored in the store handle (store/
  * search-vocab.h), loaded at the first search or merge and kept in step
@@ -103,7 +132,7 @@
  *        bit past span-1.
  * whichever is smaller. Decoders are total: anything else is refused.
  *
- * Held document text record (strings): 0x01 (version) then two blocks,
+ * Held text record (strings, in memory): 0x01 (version) then two blocks,
  * each
  *   method(byte: 0 stored, 1 zlib) raw_len(varint) stored_len(varint)
  *   bytes
@@ -111,7 +140,7 @@
  * from, to, cc, bcc), varint field count, per field the raw name and the
  * folded, decoded value (strings), then the part headers (one string,
  * folded units each ended by 0xFF); the body block: the folded text
- * parts, each ended by 0xFF. Written stored (method 0): the record lives
+ * parts, each ended by 0xFF. Made stored (method 0): the record lives
  * only until the next merge, and deflating it would cost every APPEND. */
 #ifndef POSTERN_SEARCH_INDEX_H
 #define POSTERN_SEARCH_INDEX_H
@@ -324,6 +353,9 @@ struct store_sx_stats {
 	unsigned gen_level_max;	/* the highest level among them */
 	bool folding;		/* a fold is in progress */
 	uint64_t delta_bytes;	/* pages of sx_delta (in post_bytes too) */
+	/* this handle's time in the index's work at appends: extracting
+	 * texts, and merging, combining and folding after them */
+	double extract_secs, merge_secs;
 	uint64_t post_pages;	/* LMDB pages of each */
 	uint64_t text_pages;
 	uint64_t vocab_pages;

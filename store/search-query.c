@@ -947,6 +947,23 @@ static int tdoc_match(struct store *s, struct store_sx_query *q,
 	return nr < 0 ? 2 : res;
 }
 
+/* A held document's text from memory, or made now and kept (after a
+ * restart, or past the memory's bound): 3 with d loaded, 2 if there is
+ * none. */
+static int held_text(struct store *s, struct store_sx_query *q,
+		     uint64_t blob_id, struct sx_doc *d)
+{
+	const struct buf *rec = sx_held_get(s, blob_id);
+	if (rec == NULL) {
+		if (!sx_extract_held(s, q->txn, blob_id, &q->text))
+			return 2;
+		sx_held_put(s, blob_id, &q->text);
+		rec = &q->text;
+	}
+	return sx_doc_load((const uint8_t *)rec->data, rec->len, d) < 0 ? 2 :
+									  3;
+}
+
 int store_search_verify(struct store *s, struct store_sx_query *q,
 			uint64_t blob_id, struct sx_doc *d,
 			const char **error_r)
@@ -965,9 +982,10 @@ int store_search_verify(struct store *s, struct store_sx_query *q,
 		/* held: its strings, if it has them, are decided by the
 		 * caller's matcher (search_doc_match) */
 		r = store_db_get(s, q->txn, s->db_sx_pending, key, 8, &v);
-		if (r > 0)
-			r = v.mv_size == 0 ||
-			    sx_doc_load(v.mv_data, v.mv_size, d) < 0 ? 2 : 3;
+		if (r > 0 && v.mv_size > 0)
+			r = sx_doc_load(v.mv_data, v.mv_size, d) < 0 ? 2 : 3;
+		else if (r > 0)
+			r = held_text(s, q, blob_id, d);
 		else if (r == 0)
 			r = 2;
 	}

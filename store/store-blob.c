@@ -176,7 +176,7 @@ static void blob_build_sxdoc(struct store *s, struct store_blob_new *b)
 {
 	buf_init(&b->sxdoc);
 	b->have_sxdoc = false;
-	if (s->sx_extractor == NULL)
+	if (s->sx_extractor == NULL || !store_sx_held_room(s))
 		return;
 	void *p = NULL;
 	if (b->size > 0) {
@@ -215,8 +215,11 @@ int store_blob_write(struct store *s, const struct store_append_msg *m,
 	free(out);
 	if (r == 0)
 		blob_build_cache(s, m, b);
-	if (r == 0)
+	if (r == 0) {
+		double t0 = store_sx_clock();
 		blob_build_sxdoc(s, b);
+		s->sx_extract_secs += store_sx_clock() - t0;
+	}
 	if (r == 0 && sync && fdatasync(b->fd) < 0)
 		r = store_fail(s, STORE_ERR_TEMP, "fsync %s/tmp/%s: %m",
 			       s->dir, b->tmpname);

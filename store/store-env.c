@@ -367,6 +367,7 @@ void store_close(struct store **sp)
 		close(s->lock_fd);	/* releases the flock */
 	free(s->unlink_ids);
 	store_sx_close(s);
+	store_sx_held_free(s);
 	free(s->dir);
 	free(s);
 }

@@ -270,10 +270,12 @@ static int append_txn(struct store *s, MDB_txn *txn, void *vctx)
 			r = store_db_put(s, txn, s->db_cache, key, 8,
 					 b->cache.data, b->cache.len, 0);
 		}
-		/* search index: held until the next merge (search-index.h) */
-		if (r == 0)
-			r = store_sx_doc_add(s, txn, b->id, b->have_sxdoc ?
-					     &b->sxdoc : NULL);
+		/* search index: held until the next merge, its text kept in
+		 * memory once this commits (search-index.h) */
+		if (r == 0) {
+			r = store_sx_doc_add(s, txn, b->id, NULL);
+			b->sx_added = true;
+		}
 		store_mb_count_add(&mb, uid, &m);
 		ctx->uids[i] = uid;
 	}
@@ -322,10 +324,15 @@ int store_append_batch(struct store *s, uint32_t mailbox_id,
 		};
 		r = store_write(s, append_txn, &ctx);
 	}
-	if (r < 0)
+	if (r < 0) {
 		store_blob_discard(s, blobs, written);
-	else
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (blobs[i].sx_added && blobs[i].have_sxdoc)
+				store_sx_held_text(s, blobs[i].id,
+						   &blobs[i].sxdoc);
 		store_blob_free(blobs, n);
+	}
 	free(blobs);
 	if (r == 0)
 		store_sx_after_append(s);	/* search index: batch merge */

@@ -48,6 +48,8 @@ struct store {
 	size_t sx_merge_threshold;
 	size_t sx_gen_fanout, sx_fold_min;	/* search-index.h */
 	struct sx_vocab *sx_vocab;	/* sx_vocab mirrored, lazily */
+	struct sx_held *sx_held;	/* held texts (search-held.c) */
+	double sx_extract_secs, sx_merge_secs;	/* store_sx_stats */
 	size_t map_size;
 	uint64_t next_blob;	/* in memory; may run ahead of meta */
 	uint32_t tmp_seq;
@@ -214,6 +216,7 @@ struct store_blob_new {
 	bool have_cache;
 	struct buf sxdoc;	/* search index text record */
 	bool have_sxdoc;
+	bool sx_added;		/* held by the append (its text to keep) */
 	bool installed;		/* renamed into blobs/ */
 };
 void store_blob_path(uint64_t id, char out[32]);
@@ -248,6 +251,16 @@ bool store_sx_extract(struct store *s, const uint8_t *data, size_t len,
 		      struct buf *rec_out);
 /* After an append commit: merges if enough documents are held. */
 void store_sx_after_append(struct store *s);
+/* A held document's text, made at append, kept in memory for queries
+ * and the merge (search-held.c). */
+void store_sx_held_text(struct store *s, uint64_t blob_id,
+			const struct buf *rec);
+/* Whether an append should make the text: false when the memory for
+ * held texts is full (the merge extracts those again). */
+bool store_sx_held_room(const struct store *s);
+void store_sx_held_free(struct store *s);
+/* Monotonic seconds, for the index's own time (store_sx_stats). */
+double store_sx_clock(void);
 /* One step of a fold in progress, if any (search-delta.c). 0 or -1. */
 int store_sx_fold_step(struct store *s);
 /* Schema 2 -> 3 (it leaves what 5 needs: every blob held). */

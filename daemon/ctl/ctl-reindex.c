@@ -24,8 +24,9 @@
 #include <string.h>
 
 /* Documents per merge transaction: the progress bar moves at least this
- * often, and one transaction stays a few megabytes. */
-#define REINDEX_BATCH 512
+ * often, one transaction stays a few megabytes, and a batch this large
+ * writes the postings themselves, not a generation (search-index.h). */
+#define REINDEX_BATCH SX_GEN_DOCS_MAX
 
 struct reindex_job {
 	const char *mailbox;	/* NULL: the whole store */
@@ -101,6 +102,9 @@ static int reindex_run(void *vctx, const struct ctl_user *user)
 		if (merged == 0)
 			break;
 	}
+	/* generations the worker left (a mailbox reindex keeps them) */
+	if (r == 0 && store_search_fold(s, &error) < 0)
+		r = -1;
 	ctl_progress_end(&prog);
 	double secs = ctl_progress_elapsed(&prog);
 	struct store_sx_stats st;
@@ -153,6 +157,10 @@ static int status_run(void *vctx, const struct ctl_user *user)
 	printf("index bytes:       %llu (postings, %llu chunks; %.3fx the "
 	       "mail)\n", (unsigned long long)st.post_bytes,
 	       (unsigned long long)st.post_chunks, (double)st.post_bytes / mail);
+	printf("generations:       %zu (recent merges' postings, %llu "
+	       "bytes, of them; %s)\n", st.gens,
+	       (unsigned long long)st.delta_bytes,
+	       st.folding ? "folding into the postings" : "no fold running");
 	printf("vocabulary bytes:  %llu (%llu words and separators; %.3fx "
 	       "the mail)\n", (unsigned long long)st.vocab_bytes,
 	       (unsigned long long)st.vocab_entries,

@@ -73,8 +73,12 @@ static uint32_t inbox_id(struct store *s)
  * number of the first message. */
 #define APPEND_ROUND 100
 static void append_rates(struct store *st[2], size_t n, unsigned first,
-			 struct corpus *c, double *off_r, double *on_r)
+			 struct corpus *c, double *off_r, double *on_r,
+			 double *work_r)
 {
+	struct store_sx_stats s0, s1;
+	const char *err0;
+	store_search_stats(st[1], &s0, &err0);
 	uint32_t mb[2];
 	for (int k = 0; k < 2; k++) {
 		store_set_search_merge_threshold(st[k],
@@ -111,6 +115,11 @@ static void append_rates(struct store *st[2], size_t n, unsigned first,
 	free(msgs);
 	*off_r = (double)n / t[0];
 	*on_r = (double)n / t[1];
+	/* the index's own time, as a share of the plain store's: free of
+	 * what differs between two stores' directories and fsyncs */
+	store_search_stats(st[1], &s1, &err0);
+	*work_r = (s1.extract_secs - s0.extract_secs + s1.merge_secs -
+		   s0.merge_secs) / t[0];
 }
 
 /* n corpus messages from first, in batches of 1000 with one syncfs (an
@@ -197,9 +206,28 @@ static double run_query(struct store *s, uint32_t mb,
 	return best;
 }
 
+static void query_table(struct store *s, uint32_t mb,
+			const struct store_seqmap *view, const struct query *qs,
+			size_t nq, bool scan)
+{
+	printf("%-26s %-22s %8s %10s %10s %8s\n", "query", "string", "matches",
+	       "index ms", "scan ms", "cands");
+	for (size_t i = 0; i < nq; i++) {
+		size_t cnt, cnt2 = 0;
+		struct search_plan_stats ps;
+		double ti = run_query(s, mb, view, &qs[i], true, &cnt, &ps);
+		double ts = scan ? run_query(s, mb, view, &qs[i], false,
+					     &cnt2, NULL) : 0;
+		printf("%-26s %-22.22s %8zu %10.2f %10.1f %8zu%s\n",
+		       qs[i].label, qs[i].str, cnt, ti * 1e3, ts * 1e3,
+		       ps.narrowed ? ps.index_docs : view->count,
+		       scan && cnt2 != cnt ? "  MISMATCH" : "");
+	}
+}
+
 int main(int argc, char **argv)
 {
-	size_t n = 10000, napp = 3000;
+	size_t n = 10000, napp = 6000;
 	bool scan = true;
 	char base[256] = "";
 	for (int i = 1; i < argc; i++) {
@@ -294,51 +322,55 @@ int main(int argc, char **argv)
 		 c.words[7], c.words[1]);
 	snprintf(qs[9].str, sizeof(qs[9].str), "%s, %s", c.words[2],
 		 c.words[0]);
-	printf("%-26s %-22s %8s %10s %10s %8s\n", "query", "string", "matches",
-	       "index ms", "scan ms", "cands");
-	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-		size_t cnt, cnt2 = 0;
-		struct search_plan_stats ps;
-		double ti = run_query(s, mb, &view, &qs[i], true, &cnt, &ps);
-		double ts = scan ? run_query(s, mb, &view, &qs[i], false,
-					     &cnt2, NULL) : 0;
-		printf("%-26s %-22.22s %8zu %10.2f %10.1f %8zu%s\n",
-		       qs[i].label, qs[i].str, cnt, ti * 1e3, ts * 1e3,
-		       ps.narrowed ? ps.index_docs : view.count,
-		       scan && cnt2 != cnt ? "  MISMATCH" : "");
-	}
+	size_t nq = sizeof(qs) / sizeof(qs[0]);
+	query_table(s, mb, &view, qs, nq, scan);
 	/* after the queries: the vocabulary is loaded */
 	store_search_stats(s, &st, &err);
 	printf("vocabulary in memory: %.1f MB, %.0f bytes an entry\n",
 	       (double)st.vocab_mem / 1e6,
 	       (double)st.vocab_mem / (double)(st.vocab_entries + 1));
-	store_seqmap_free(&view);
+	struct store_sx_stats st2;
 
 	if (napp > 0) {
 		/* into new stores, then into this one beside one of as many
 		 * messages without the index */
 		struct store *st[2];
-		double off, on;
+		double off, on, work;
 		for (int k = 0; k < 2; k++) {
 			snprintf(dir, sizeof(dir), "%s/append-%d", base, k);
 			st[k] = open_store(dir, k == 1);
 		}
-		append_rates(st, napp, (unsigned)n, &c, &off, &on);
+		append_rates(st, napp, (unsigned)n, &c, &off, &on, &work);
 		printf("durable single APPENDs into a new store: %.0f msg/s "
 		       "without the index, %.0f msg/s with it (%.1f%% "
-		       "slower)\n", off, on, (off - on) / off * 100);
+		       "slower; the index's work %.1f%% of the time without "
+		       "it)\n", off, on, (off - on) / off * 100, work * 100);
 		for (int k = 0; k < 2; k++)
 			store_close(&st[k]);
 		snprintf(dir, sizeof(dir), "%s/plain", base);
 		st[0] = open_store(dir, false);
 		fill(st[0], n, 0, &c, NULL);
 		st[1] = s;
-		append_rates(st, napp, (unsigned)(n + napp), &c, &off, &on);
+		append_rates(st, napp, (unsigned)(n + napp), &c, &off, &on,
+			     &work);
 		printf("durable single APPENDs into a store of %zu: %.0f "
 		       "msg/s without the index, %.0f msg/s with it (%.1f%% "
-		       "slower)\n", n, off, on, (off - on) / off * 100);
+		       "slower; the index's work %.1f%% of the time without "
+		       "it)\n", n, off, on, (off - on) / off * 100,
+		       work * 100);
 		store_close(&st[0]);
+		/* the same queries with those appends' generations beside
+		 * the postings, as a worker's store mostly is */
+		store_search_stats(s, &st2, &err);
+		printf("after them: %zu generations (%.1f MB), %s, %zu held\n",
+		       st2.gens, (double)st2.delta_bytes / 1e6,
+		       st2.folding ? "a fold in progress" : "no fold running",
+		       st2.held);
+		store_seqmap_free(&view);
+		store_seqmap_load(s, mb, &view, &err);
+		query_table(s, mb, &view, qs, nq, scan);
 	}
+	store_seqmap_free(&view);
 	store_close(&s);
 	printf("stores left in %s\n", base);
 	corpus_free(&c);
